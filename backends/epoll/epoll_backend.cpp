@@ -1,0 +1,134 @@
+// Internal. Edge-triggered epoll backend: every socket is registered once for input, output
+// and peer hang-up; wake-ups come through an eventfd. Sockets that still have data after
+// kReadsPerTurn reads, or whose reading was just turned on, go on a ready list that the next
+// wait() serves without blocking, since no new edge will come for them.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/readiness_io.h"
+
+namespace queuednet::detail {
+namespace {
+
+constexpr uint64_t kWakeId = 0;  // loops never use id 0
+
+class EpollBackend final : public Backend {
+ public:
+  EpollBackend(int epfd, int wakefd) : epfd_(epfd), wakefd_(wakefd), events_(1024) {}
+  ~EpollBackend() override {
+    ::close(wakefd_);
+    ::close(epfd_);
+  }
+
+  BackendKind kind() const override { return BackendKind::epoll; }
+
+  void add(uint64_t id, int fd, ChannelKind kind) override {
+    epoll_event ev{};
+    ev.data.u64 = id;
+    ev.events = EPOLLIN | EPOLLET | (kind == ChannelKind::stream ? (EPOLLOUT | EPOLLRDHUP) : 0u);
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+    entries_[id] = Entry{fd, kind, false};
+  }
+
+  void set_reading(uint64_t id, int, ChannelKind, bool on) override {
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return;
+    it->second.reading = on;
+    if (on) ready_.push_back(id);  // data may have arrived before: its edge is gone
+  }
+
+  ssize_t send(uint64_t, int fd, const unsigned char *data, size_t size) override {
+    return ReadinessIo::send(fd, data, size);
+  }
+
+  void want_writable(uint64_t, int, bool) override {}  // EPOLLOUT edges are always armed
+
+  void remove(uint64_t id, int fd) override {
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    entries_.erase(id);
+  }
+
+  void wait(int timeout_ms, BackendEvents &events) override {
+    if (!ready_.empty()) timeout_ms = 0;
+    const int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+    std::vector<uint64_t> again;
+    again.swap(ready_);
+    for (int i = 0; i < n; ++i) {
+      const uint64_t id = events_[i].data.u64;
+      const uint32_t what = events_[i].events;
+      if (id == kWakeId) {
+        uint64_t v;
+        while (::read(wakefd_, &v, sizeof v) > 0) {
+        }
+        continue;
+      }
+      if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        serve_read(id, (what & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0, events);
+      }
+      if (what & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+        auto it = entries_.find(id);  // re-find: the read callbacks may have removed it
+        if (it != entries_.end() && it->second.kind == ChannelKind::stream) events.on_writable(id);
+      }
+    }
+    for (uint64_t id : again) serve_read(id, false, events);
+    if (n == static_cast<int>(events_.size())) events_.resize(events_.size() * 2);
+  }
+
+  void wake() override {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t r = ::write(wakefd_, &one, sizeof one);
+  }
+
+ private:
+  struct Entry {
+    int fd;
+    ChannelKind kind;
+    bool reading;
+  };
+
+  void serve_read(uint64_t id, bool peer_closed, BackendEvents &events) {
+    auto it = entries_.find(id);
+    if (it == entries_.end() || !it->second.reading) return;
+    const Entry e = it->second;  // callbacks may add or remove entries
+    const Drain d = e.kind == ChannelKind::listener ? io_.accept_all(id, e.fd, events)
+                                                    : io_.receive(id, e.fd, e.kind, peer_closed, events);
+    if (d == Drain::more) ready_.push_back(id);
+  }
+
+  int epfd_;
+  int wakefd_;
+  std::vector<epoll_event> events_;
+  std::unordered_map<uint64_t, Entry> entries_;
+  std::vector<uint64_t> ready_;
+  ReadinessIo io_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_epoll_backend(std::string *error) {
+  const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) {
+    *error = std::string("epoll_create1: ") + std::strerror(errno);
+    return nullptr;
+  }
+  const int wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wakefd < 0) {
+    *error = std::string("eventfd: ") + std::strerror(errno);
+    ::close(epfd);
+    return nullptr;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.u64 = kWakeId;
+  ::epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev);
+  return std::make_unique<EpollBackend>(epfd, wakefd);
+}
+
+}  // namespace queuednet::detail

@@ -1,0 +1,96 @@
+// Public header. Connection: one socket (TCP stream, TCP listening rendezvous, or UDP) opened
+// through a ConnectionManager. Shared ownership: PT(Connection) in Panda3D is
+// std::shared_ptr<Connection> here, and PointerToConnection adds p() for the manual's
+// out-parameter style.
+//
+// A connection belongs to exactly one event loop of its manager for its whole life; all its
+// I/O happens there. Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "queuednet/net_address.h"
+
+namespace queuednet {
+
+class ConnectionManager;
+class ConnectionReader;
+class ConnectionListener;
+class ConnectionWriter;
+namespace detail {
+struct ConnectionCore;
+class EventLoop;
+class Engine;
+}  // namespace detail
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  enum class Kind { tcp_stream, tcp_listener, udp };
+
+  ~Connection();
+  Connection(const Connection &) = delete;
+  Connection &operator=(const Connection &) = delete;
+
+  // TCP stream: the peer's address (IPv4 peers of dual-stack listeners appear as IPv4, not
+  // ::ffff:a.b.c.d). Listener and UDP: the local bound address (Panda3D returns an invalid,
+  // family-0 address there). Any thread.
+  NetAddress get_address() const;
+  // The manager that opened it; nullptr once the manager is destroyed. Any thread.
+  ConnectionManager *get_manager() const;
+  Kind get_kind() const;
+  // The socket descriptor (-1 once closed). Any thread.
+  int get_fd() const;
+  // False once closed by close_connection, a reset, or the manager's shutdown. Any thread.
+  bool is_open() const;
+  // Bytes handed to writers and not yet taken by the kernel. Any thread.
+  size_t get_pending_output() const;
+
+  // Socket options; each returns false (reason in last_error()) if the option does not apply
+  // or the call fails. Any thread.
+  bool set_no_delay(bool flag);                   // TCP_NODELAY; TCP streams only
+  bool set_linger(bool flag, double seconds);     // SO_LINGER; TCP streams only
+  bool set_reuse_addr(bool flag);                 // SO_REUSEADDR
+  bool set_keep_alive(bool flag);                 // SO_KEEPALIVE (a no-op in Panda3D)
+  bool set_recv_buffer_size(int size);            // SO_RCVBUF
+  bool set_send_buffer_size(int size);            // SO_SNDBUF
+
+  // collect-tcp: hold small sends and write them together once `interval` seconds have
+  // passed since the last write (at the next send, consider_flush() or flush()). Any thread.
+  void set_collect_tcp(bool flag);
+  bool get_collect_tcp() const;
+  void set_collect_tcp_interval(double interval);
+  double get_collect_tcp_interval() const;
+  // Flushes held data if collect-tcp is off or the interval has passed. Returns false if the
+  // connection is closed. Never blocks. Any thread.
+  bool consider_flush();
+  // Hands every held byte to the connection's loop now. Polled mode: written before return as
+  // far as the socket takes it (the rest goes out on later polls). Threaded mode: the worker
+  // writes it. Returns false if the connection is closed. Never blocks. Any thread.
+  bool flush();
+
+ private:
+  friend class ConnectionManager;
+  friend class ConnectionReader;
+  friend class ConnectionListener;
+  friend class ConnectionWriter;
+  friend class detail::EventLoop;
+  friend class detail::Engine;
+
+  explicit Connection(std::unique_ptr<detail::ConnectionCore> core);
+  detail::ConnectionCore &core() const { return *core_; }
+
+  std::unique_ptr<detail::ConnectionCore> core_;
+};
+
+// Panda3D's PT(Connection) out-parameter type: a shared_ptr with p().
+class PointerToConnection : public std::shared_ptr<Connection> {
+ public:
+  using std::shared_ptr<Connection>::shared_ptr;
+  PointerToConnection() = default;
+  PointerToConnection(std::shared_ptr<Connection> c) : std::shared_ptr<Connection>(std::move(c)) {}
+  // The raw pointer, as Panda3D's p(). Any thread.
+  Connection *p() const { return get(); }
+};
+
+}  // namespace queuednet

@@ -1,0 +1,94 @@
+// Public header. ConnectionWriter: frames datagrams and hands them to the loop that owns the
+// connection (Panda3D's ConnectionWriter).
+//
+// send() never blocks and never makes the caller wait for a slow peer. Polled mode: the bytes
+// are written on the caller's thread before send returns, as far as the socket takes them; the
+// rest waits in the connection's output buffer and goes out on later polls. Threaded mode: the
+// datagram is handed to the connection's worker with no system call on the caller's thread
+// except at most one wake-up per batch. Each datagram is written whole, in send order per
+// connection.
+//
+// Output limits per connection: past the high-water mark (set_max_queue_size, in bytes) send
+// returns false with errc::output_buffer_full and queues nothing. send(..., block=true) queues
+// past the high-water mark (it still never waits); past the hard limit the connection is
+// closed as a slow consumer and a reset is reported.
+//
+// num_threads has the same meaning as for ConnectionReader (see connection_reader.h).
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+
+#include "queuednet/connection.h"
+#include "queuednet/datagram.h"
+#include "queuednet/net_address.h"
+
+namespace queuednet {
+
+class ConnectionManager;
+namespace detail {
+class Engine;
+}
+
+class ConnectionWriter {
+ public:
+  static constexpr size_t kDefaultMaxQueueBytes = 4u << 20;   // high-water mark per connection
+  static constexpr size_t kDefaultHardLimitBytes = 64u << 20;  // slow-consumer limit
+
+  ConnectionWriter(ConnectionManager *manager, int num_threads);
+  ConnectionWriter(const ConnectionWriter &) = delete;
+  ConnectionWriter &operator=(const ConnectionWriter &) = delete;
+  ~ConnectionWriter();
+
+  // TCP: frames `datagram` with this writer's header and queues it. False (reason in
+  // last_error) when the connection is null, not a TCP stream, closed, the datagram is larger
+  // than the header can announce, the output buffer is past its high-water mark (unless
+  // block), or the writer is shut down.
+  bool send(const Datagram &datagram, const std::shared_ptr<Connection> &connection, bool block = false);
+  // UDP: one packet to `address` (checksum header unless raw). Payloads the UDP protocol
+  // cannot carry (over 65507 bytes with the header) are refused. Otherwise as above.
+  bool send(const Datagram &datagram, const std::shared_ptr<Connection> &connection, const NetAddress &address,
+            bool block = false);
+  // Panda3D's check: payload of at most 1500 bytes (larger packets still go out from send).
+  bool is_valid_for_udp(const Datagram &datagram) const;
+
+  ConnectionManager *get_manager() const;
+  // True in polled mode: sends are written on the caller's thread.
+  bool is_immediate() const;
+  int get_num_threads() const;
+
+  void set_raw_mode(bool mode);
+  bool get_raw_mode() const;
+  // 0, 2 (default) or 4; other values are refused (false, last_error).
+  bool set_tcp_header_size(int size);
+  int get_tcp_header_size() const;
+
+  // High-water mark in bytes per connection (Panda3D counts datagrams in a shared queue;
+  // queuednet has one output buffer per connection). Default 4 MiB.
+  void set_max_queue_size(size_t max_bytes);
+  size_t get_max_queue_size() const;
+  // Bytes accepted by writers and not yet taken by the kernel, over every connection of the
+  // manager.
+  size_t get_current_queue_size() const;
+  // queuednet: output past this many bytes closes the connection as a slow consumer. 64 MiB.
+  void set_hard_limit(size_t max_bytes);
+  size_t get_hard_limit() const;
+
+  // Later sends return false. What was already queued is still written (Panda3D discards it).
+  void shutdown();
+
+ private:
+  bool check_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind, const char *what);
+  bool check_room(Connection &connection, size_t bytes, bool block);
+
+  std::shared_ptr<detail::Engine> engine_;
+  std::atomic<int> header_size_;
+  std::atomic<bool> raw_{false};
+  std::atomic<size_t> max_queue_bytes_{kDefaultMaxQueueBytes};
+  std::atomic<size_t> hard_limit_bytes_{kDefaultHardLimitBytes};
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace queuednet

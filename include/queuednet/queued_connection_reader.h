@@ -1,0 +1,40 @@
+// Public header. QueuedConnectionReader: a ConnectionReader whose datagrams wait in a bounded
+// lock-free queue (Panda3D's QueuedConnectionReader).
+//
+// Thread safety: any number of threads may call data_available()/get_data() at once; each
+// datagram reaches exactly one caller, none is lost or duplicated, and one caller sees each
+// connection's datagrams in the order they were sent.
+#pragma once
+
+#include "queuednet/connection_reader.h"
+#include "queuednet/datagram.h"
+#include "queuednet/net_datagram.h"
+
+namespace queuednet {
+
+class QueuedConnectionReader : public ConnectionReader {
+ public:
+  QueuedConnectionReader(ConnectionManager *manager, int num_threads);
+  ~QueuedConnectionReader() override;
+
+  // True if a datagram is queued. Returns at once, with no system call, when one is; otherwise
+  // in polled mode it first polls (reads what is ready, never blocking).
+  bool data_available();
+  // Pops the oldest datagram with its connection and sender address; false (result untouched)
+  // when the queue is empty.
+  bool get_data(NetDatagram &result);
+  // Same, bytes only.
+  bool get_data(Datagram &result);
+
+  // Bound of the queue (default 50000, Panda3D's net-max-response-queue). When full the newest
+  // datagram is dropped, counted, and the overflow flag set.
+  void set_max_queue_size(int max_size);
+  int get_max_queue_size() const;
+  int get_current_queue_size() const;
+  bool get_overflow_flag() const;
+  void reset_overflow_flag();
+  // queuednet: datagrams dropped because the queue was full.
+  uint64_t get_num_dropped() const;
+};
+
+}  // namespace queuednet

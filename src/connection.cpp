@@ -1,0 +1,129 @@
+// Internal. Connection: socket options and flushing; the I/O itself lives in its event loop.
+#include "queuednet/connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/connection_core.h"
+#include "engine/engine.h"
+#include "engine/event_loop.h"
+#include "engine/socket_ops.h"
+#include "error_record.h"
+
+namespace queuednet {
+
+Connection::Connection(std::unique_ptr<detail::ConnectionCore> core) : core_(std::move(core)) {}
+
+Connection::~Connection() {
+  // Reached only when no loop holds it any more; a socket never attached to a loop is closed here.
+  const int fd = core_->fd.exchange(-1);
+  if (fd >= 0) ::close(fd);
+}
+
+NetAddress Connection::get_address() const { return core_->address; }
+
+ConnectionManager *Connection::get_manager() const {
+  auto engine = core_->engine.lock();
+  return engine ? engine->manager() : nullptr;
+}
+
+Connection::Kind Connection::get_kind() const { return core_->kind; }
+int Connection::get_fd() const { return core_->fd.load(); }
+bool Connection::is_open() const { return core_->fd.load() >= 0; }
+size_t Connection::get_pending_output() const { return core_->queued_bytes.load(); }
+
+namespace {
+
+bool set_option(detail::ConnectionCore &core, bool stream_only, const char *what, int level, int name, int value) {
+  if (stream_only && core.kind != Connection::Kind::tcp_stream) {
+    detail::set_last_error(make_error_code(errc::wrong_connection_kind),
+                           std::string(what) + " applies to TCP stream connections only");
+    return false;
+  }
+  std::lock_guard lock(core.mutex);  // the loop closes the fd under this lock
+  const int fd = core.fd.load();
+  if (fd < 0) {
+    detail::set_last_error(make_error_code(errc::connection_closed), std::string(what) + " on a closed connection");
+    return false;
+  }
+  std::error_code ec;
+  if (!detail::set_int_option(fd, level, name, value, ec)) {
+    detail::set_last_error(ec, std::string(what) + " failed");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Connection::set_no_delay(bool flag) { return set_option(*core_, true, "set_no_delay", IPPROTO_TCP, TCP_NODELAY, flag); }
+
+bool Connection::set_linger(bool flag, double seconds) {
+  if (core_->kind != Kind::tcp_stream) {
+    detail::set_last_error(make_error_code(errc::wrong_connection_kind), "set_linger applies to TCP stream connections only");
+    return false;
+  }
+  std::lock_guard lock(core_->mutex);
+  const int fd = core_->fd.load();
+  linger l{flag ? 1 : 0, static_cast<int>(seconds)};
+  if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) != 0) {
+    detail::set_last_error(fd < 0 ? make_error_code(errc::connection_closed) : detail::errno_code(errno), "set_linger failed");
+    return false;
+  }
+  return true;
+}
+
+bool Connection::set_reuse_addr(bool flag) { return set_option(*core_, false, "set_reuse_addr", SOL_SOCKET, SO_REUSEADDR, flag); }
+bool Connection::set_keep_alive(bool flag) { return set_option(*core_, true, "set_keep_alive", SOL_SOCKET, SO_KEEPALIVE, flag); }
+bool Connection::set_recv_buffer_size(int size) { return set_option(*core_, false, "set_recv_buffer_size", SOL_SOCKET, SO_RCVBUF, size); }
+bool Connection::set_send_buffer_size(int size) { return set_option(*core_, false, "set_send_buffer_size", SOL_SOCKET, SO_SNDBUF, size); }
+
+void Connection::set_collect_tcp(bool flag) {
+  std::lock_guard lock(core_->mutex);
+  core_->collect_tcp = flag;
+}
+
+bool Connection::get_collect_tcp() const {
+  std::lock_guard lock(core_->mutex);
+  return core_->collect_tcp;
+}
+
+void Connection::set_collect_tcp_interval(double interval) {
+  std::lock_guard lock(core_->mutex);
+  core_->collect_interval = interval;
+}
+
+double Connection::get_collect_tcp_interval() const {
+  std::lock_guard lock(core_->mutex);
+  return core_->collect_interval;
+}
+
+bool Connection::consider_flush() {
+  {
+    std::lock_guard lock(core_->mutex);
+    if (core_->collect_holds(std::chrono::steady_clock::now())) return is_open();
+  }
+  return flush();
+}
+
+bool Connection::flush() {
+  auto engine = core_->engine.lock();
+  if (!engine || !is_open()) {
+    detail::set_last_error_quiet(make_error_code(errc::connection_closed), "flush on a closed connection");
+    return false;
+  }
+  std::shared_ptr<Connection> self;
+  {
+    std::lock_guard lock(core_->mutex);
+    core_->last_flush = std::chrono::steady_clock::now();
+    if (core_->flush_queued) return true;
+    core_->flush_queued = true;
+  }
+  // The registry holds the owning shared_ptr; a connection no longer registered is closing.
+  engine->loop_of(*this).request_flush(shared_from_this());
+  return is_open();
+}
+
+}  // namespace queuednet

@@ -1,0 +1,65 @@
+// Internal. ConnectionListener: rendezvous membership; the loops accept.
+#include "queuednet/connection_listener.h"
+
+#include "component_threads.h"
+#include "engine/connection_core.h"
+#include "engine/engine.h"
+#include "engine/event_loop.h"
+#include "engine/reader_core.h"
+#include "error_record.h"
+#include "queuednet/connection_manager.h"
+
+namespace queuednet {
+
+ConnectionListener::ConnectionListener(ConnectionManager *manager, int num_threads, const char *name)
+    : engine_(manager->engine_), core_(std::make_shared<detail::ListenerCore>()) {
+  detail::apply_component_threads(*engine_, num_threads, name);
+}
+
+ConnectionListener::~ConnectionListener() { shutdown(); }
+
+bool ConnectionListener::add_connection(Connection *rendezvous) {
+  if (rendezvous == nullptr || rendezvous->core().owner != engine_.get() ||
+      rendezvous->get_kind() != Connection::Kind::tcp_listener || !rendezvous->is_open()) {
+    detail::set_last_error(make_error_code(errc::wrong_connection_kind),
+                           "listener add_connection: needs an open rendezvous from this listener's manager");
+    return false;
+  }
+  if (rendezvous->core().in_reader.exchange(true)) {
+    detail::set_last_error(make_error_code(errc::already_added), "listener add_connection: already in a listener");
+    return false;
+  }
+  std::shared_ptr<Connection> shared = rendezvous->shared_from_this();
+  core_->members.add(shared);
+  engine_->loop_of(*rendezvous).start_accepting(std::move(shared), core_);
+  return true;
+}
+
+bool ConnectionListener::remove_connection(Connection *rendezvous) {
+  if (rendezvous == nullptr || !core_->members.remove(rendezvous)) {
+    detail::set_last_error_quiet(make_error_code(errc::not_found), "listener remove_connection: not in this listener");
+    return false;
+  }
+  rendezvous->core().in_reader.store(false);
+  engine_->loop_of(*rendezvous).stop_reading(rendezvous->shared_from_this());
+  return true;
+}
+
+bool ConnectionListener::is_connection_ok(Connection *rendezvous) const {
+  return rendezvous != nullptr && rendezvous->is_open() && !rendezvous->core().close_requested.load() &&
+         core_->members.contains(rendezvous);
+}
+
+void ConnectionListener::poll() { engine_->poll(0); }
+ConnectionManager *ConnectionListener::get_manager() const { return engine_->manager(); }
+bool ConnectionListener::is_polling() const { return engine_->polled(); }
+int ConnectionListener::get_num_threads() const { return engine_->num_threads(); }
+
+void ConnectionListener::shutdown() {
+  for (auto &c : core_->members.take_all()) {
+    c->core().in_reader.store(false);
+    engine_->loop_of(*c).stop_reading(c);
+  }
+}
+
+}  // namespace queuednet

@@ -1,0 +1,184 @@
+// Internal. ConnectionManager: socket opening on the caller's thread, then hand-over to a loop.
+#include "queuednet/connection_manager.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "engine/connection_core.h"
+#include "engine/engine.h"
+#include "engine/event_loop.h"
+#include "engine/interfaces.h"
+#include "engine/socket_ops.h"
+#include "error_record.h"
+#include "log.h"
+
+namespace queuednet {
+
+ConnectionManager::ConnectionManager(int num_threads, BackendKind backend)
+    : engine_(std::make_shared<detail::Engine>(num_threads, backend)) {
+  engine_->set_manager(this);
+}
+
+ConnectionManager::~ConnectionManager() {
+  engine_->set_manager(nullptr);
+  engine_->shutdown();
+}
+
+std::shared_ptr<Connection> ConnectionManager::adopt(int fd, Connection::Kind kind, const std::string &what) {
+  const NetAddress address = kind == Connection::Kind::tcp_stream ? detail::peer_address(fd) : detail::local_address(fd);
+  auto c = engine_->adopt(fd, kind, address);
+  if (!c) detail::set_last_error(make_error_code(errc::shut_down), what + ": the manager is shut down");
+  return c;
+}
+
+std::shared_ptr<Connection> ConnectionManager::open_UDP_connection(uint16_t port) {
+  return open_UDP_connection("", port, false);
+}
+
+std::shared_ptr<Connection> ConnectionManager::open_UDP_connection(const std::string &hostname, uint16_t port,
+                                                                   bool for_broadcast) {
+  const std::string what = "open_UDP_connection(" + hostname + ":" + std::to_string(port) + ")";
+  NetAddress addr;
+  if (!hostname.empty() && !addr.set_host(hostname, port)) return nullptr;  // set_host recorded why
+  std::error_code ec;
+  const int fd = detail::open_udp(hostname.empty() ? nullptr : &addr, port, for_broadcast, ec);
+  if (fd < 0) {
+    detail::set_last_error(ec, what + ": unable to bind UDP port " + std::to_string(port));
+    return nullptr;
+  }
+  return adopt(fd, Connection::Kind::udp, what);
+}
+
+std::shared_ptr<Connection> ConnectionManager::open_TCP_server_rendezvous(uint16_t port, int backlog) {
+  return open_TCP_server_rendezvous(std::string(), port, backlog);
+}
+
+std::shared_ptr<Connection> ConnectionManager::open_TCP_server_rendezvous(const std::string &hostname, uint16_t port,
+                                                                          int backlog) {
+  NetAddress addr;
+  addr.set_any(port);
+  if (!hostname.empty() && !addr.set_host(hostname, port)) return nullptr;
+  const std::string what = "open_TCP_server_rendezvous(" + hostname + ":" + std::to_string(port) + ")";
+  std::error_code ec;
+  const int fd = detail::open_tcp_listener(addr, hostname.empty(), backlog, ec);
+  if (fd < 0) {
+    detail::set_last_error(ec, what + ": unable to listen on TCP port " + std::to_string(port));
+    return nullptr;
+  }
+  return adopt(fd, Connection::Kind::tcp_listener, what);
+}
+
+std::shared_ptr<Connection> ConnectionManager::open_TCP_server_rendezvous(const NetAddress &address, int backlog) {
+  const std::string what = "open_TCP_server_rendezvous(" + address.to_string() + ")";
+  std::error_code ec;
+  const int fd = detail::open_tcp_listener(address, false, backlog, ec);
+  if (fd < 0) {
+    detail::set_last_error(ec, what + ": unable to listen");
+    return nullptr;
+  }
+  return adopt(fd, Connection::Kind::tcp_listener, what);
+}
+
+std::shared_ptr<Connection> ConnectionManager::open_TCP_client_connection(const NetAddress &address, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
+  std::error_code ec = make_error_code(errc::connect_timeout);
+  for (size_t i = 0; i < address.get_num_resolved(); ++i) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0 && i > 0) break;
+    const NetAddress candidate = address.get_resolved(i);
+    const int fd = detail::connect_tcp(candidate, static_cast<int>(left), ec);
+    if (fd >= 0) return adopt(fd, Connection::Kind::tcp_stream, "open_TCP_client_connection");
+  }
+  detail::set_last_error(ec, "unable to open TCP connection to server " + address.to_string());
+  return nullptr;
+}
+
+std::shared_ptr<Connection> ConnectionManager::open_TCP_client_connection(const std::string &hostname, uint16_t port,
+                                                                          int timeout_ms) {
+  NetAddress addr;
+  if (!addr.set_host(hostname, port)) return nullptr;
+  return open_TCP_client_connection(addr, timeout_ms);
+}
+
+bool ConnectionManager::close_connection(const std::shared_ptr<Connection> &connection) {
+  if (!connection || !engine_->unregister(connection.get())) {
+    detail::set_last_error_quiet(make_error_code(errc::not_found), "close_connection: connection is not open in this manager");
+    return false;
+  }
+  connection->core().close_requested.store(true);
+  engine_->loop_of(*connection).close(connection);
+  return true;
+}
+
+bool ConnectionManager::wait_for_readers(double timeout) {
+  if (!engine_->polled()) return false;
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    int left_ms = -1;
+    if (timeout >= 0) {
+      const double left = timeout - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (left <= 0) return false;
+      left_ms = static_cast<int>(left * 1000.0) + 1;
+    }
+    const int activity = engine_->poll(left_ms);
+    if (activity > 0) return true;
+    if (activity < 0) std::this_thread::yield();  // another thread is turning the loop
+  }
+}
+
+std::string ConnectionManager::get_host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+void ConnectionManager::scan_interfaces() {
+  auto list = detail::scan_network_interfaces();
+  std::lock_guard lock(interfaces_mutex_);
+  interfaces_ = std::move(list);
+  interfaces_scanned_ = true;
+}
+
+size_t ConnectionManager::get_num_interfaces() {
+  {
+    std::lock_guard lock(interfaces_mutex_);
+    if (interfaces_scanned_) return interfaces_.size();
+  }
+  scan_interfaces();
+  std::lock_guard lock(interfaces_mutex_);
+  return interfaces_.size();
+}
+
+const ConnectionManager::Interface &ConnectionManager::get_interface(size_t n) {
+  static const Interface empty;
+  const size_t count = get_num_interfaces();
+  std::lock_guard lock(interfaces_mutex_);
+  if (n >= count || n >= interfaces_.size()) {
+    detail::set_last_error(make_error_code(errc::invalid_argument),
+                           "get_interface(" + std::to_string(n) + "): only " + std::to_string(count) + " interface(s)");
+    return empty;
+  }
+  return interfaces_[n];
+}
+
+int ConnectionManager::get_num_threads() const { return engine_->num_threads(); }
+BackendKind ConnectionManager::get_backend() const { return engine_->backend_kind(); }
+
+bool ConnectionManager::is_backend_available(BackendKind kind) {
+  if (kind == BackendKind::automatic) return true;
+  std::string error;
+  return detail::make_backend(kind, &error) != nullptr;
+}
+
+void ConnectionManager::set_close_timeout(double seconds) {
+  engine_->set_close_timeout(std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0)));
+}
+
+double ConnectionManager::get_close_timeout() const { return engine_->close_timeout().count() / 1000.0; }
+
+size_t ConnectionManager::get_num_connections() const { return engine_->num_registered(); }
+
+}  // namespace queuednet

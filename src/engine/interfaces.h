@@ -1,0 +1,13 @@
+// Internal. Lists the machine's network interfaces (getifaddrs).
+#pragma once
+
+#include <vector>
+
+#include "queuednet/network_interface.h"
+
+namespace queuednet::detail {
+
+// One entry per (interface, address) pair; IPv4 and IPv6.
+std::vector<NetworkInterface> scan_network_interfaces();
+
+}  // namespace queuednet::detail

@@ -1,0 +1,175 @@
+// Internal. See socket_ops.h.
+#include "engine/socket_ops.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace queuednet::detail {
+namespace {
+
+std::error_code last_errno() { return {errno, std::generic_category()}; }
+
+NetAddress address_from(int fd, bool peer) {
+  sockaddr_storage s{};
+  socklen_t len = sizeof s;
+  const int rc = peer ? ::getpeername(fd, reinterpret_cast<sockaddr *>(&s), &len)
+                      : ::getsockname(fd, reinterpret_cast<sockaddr *>(&s), &len);
+  if (rc != 0) return NetAddress();
+  return NetAddress(reinterpret_cast<sockaddr *>(&s), len);
+}
+
+sockaddr_in6 mapped(const NetAddress &v4addr) {
+  sockaddr_in6 a6{};
+  a6.sin6_family = AF_INET6;
+  a6.sin6_port = htons(static_cast<uint16_t>(v4addr.get_port()));
+  a6.sin6_addr.s6_addr[10] = 0xff;
+  a6.sin6_addr.s6_addr[11] = 0xff;
+  const uint32_t ip = v4addr.get_ip();
+  std::memcpy(a6.sin6_addr.s6_addr + 12, &ip, 4);
+  return a6;
+}
+
+sockaddr_in6 any6(int port) {
+  sockaddr_in6 a6{};
+  a6.sin6_family = AF_INET6;
+  a6.sin6_port = htons(static_cast<uint16_t>(port));
+  a6.sin6_addr = in6addr_any;
+  return a6;
+}
+
+// Binds a fresh socket of `type` to [::]:port (dual-stack) or, where IPv6 is off, 0.0.0.0:port.
+int bind_any(int type, int port, std::error_code &ec) {
+  int fd = ::socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    const int off = 0, on = 1;
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    const sockaddr_in6 a6 = any6(port);
+    if (::bind(fd, reinterpret_cast<const sockaddr *>(&a6), sizeof a6) == 0) return fd;
+    ec = last_errno();
+    ::close(fd);
+    if (ec.value() != EADDRNOTAVAIL && ec.value() != EAFNOSUPPORT) return -1;
+  }
+  NetAddress any;
+  any.set_any(port);
+  fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ec = last_errno();
+    return -1;
+  }
+  const int on = 1;
+  if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (::bind(fd, any.get_sockaddr(), any.get_sockaddr_len()) != 0) {
+    ec = last_errno();
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int bind_to(int type, const NetAddress &addr, std::error_code &ec) {
+  const int fd = ::socket(addr.get_family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ec = last_errno();
+    return -1;
+  }
+  const int on = 1;
+  if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (::bind(fd, addr.get_sockaddr(), addr.get_sockaddr_len()) != 0) {
+    ec = last_errno();
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+NetAddress peer_address(int fd) { return address_from(fd, true); }
+NetAddress local_address(int fd) { return address_from(fd, false); }
+
+int open_tcp_listener(const NetAddress &addr, bool dual_stack, int backlog, std::error_code &ec) {
+  const int fd = dual_stack ? bind_any(SOCK_STREAM, addr.get_port(), ec) : bind_to(SOCK_STREAM, addr, ec);
+  if (fd < 0) return -1;
+  if (::listen(fd, backlog > 0 ? backlog : SOMAXCONN) != 0) {
+    ec = last_errno();
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int connect_tcp(const NetAddress &addr, int timeout_ms, std::error_code &ec) {
+  const int fd = ::socket(addr.get_family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ec = last_errno();
+    return -1;
+  }
+  if (::connect(fd, addr.get_sockaddr(), addr.get_sockaddr_len()) == 0) return fd;
+  if (errno != EINPROGRESS) {
+    ec = last_errno();
+    ::close(fd);
+    return -1;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLOUT, 0};
+    const int n = ::poll(&p, 1, left.count() > 0 ? static_cast<int>(left.count()) : 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 1) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err == 0) return fd;
+      ec = {err, std::generic_category()};
+    } else {
+      ec = {ETIMEDOUT, std::generic_category()};
+    }
+    ::close(fd);
+    return -1;
+  }
+}
+
+int open_udp(const NetAddress *addr, int port, bool for_broadcast, std::error_code &ec) {
+  int fd;
+  if (addr != nullptr) {
+    fd = bind_to(SOCK_DGRAM, *addr, ec);
+  } else if (port > 0) {
+    fd = bind_any(SOCK_DGRAM, port, ec);
+  } else {
+    fd = bind_any(SOCK_DGRAM, 0, ec);  // unbound in Panda3D; an ephemeral port is equivalent
+  }
+  if (fd >= 0 && for_broadcast) {
+    const int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
+  }
+  return fd;
+}
+
+ssize_t send_datagram_to(int fd, const unsigned char *data, size_t size, const NetAddress &to, int socket_family) {
+  ssize_t n;
+  if (socket_family == AF_INET6 && to.get_family() == AF_INET) {
+    const sockaddr_in6 a6 = mapped(to);
+    n = ::sendto(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<const sockaddr *>(&a6), sizeof a6);
+  } else {
+    n = ::sendto(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL, to.get_sockaddr(), to.get_sockaddr_len());
+  }
+  return n < 0 ? -errno : n;
+}
+
+bool set_int_option(int fd, int level, int name, int value, std::error_code &ec) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) != 0) {
+    ec = last_errno();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace queuednet::detail

@@ -1,0 +1,184 @@
+// Internal. NetAddress over sockaddr_storage.
+#include "queuednet/net_address.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include <array>
+#include <cstring>
+#include <ostream>
+#include <sstream>
+#include <tuple>
+
+#include "error_record.h"
+
+namespace queuednet {
+namespace {
+
+sockaddr_in *v4(sockaddr_storage &s) { return reinterpret_cast<sockaddr_in *>(&s); }
+const sockaddr_in *v4(const sockaddr_storage &s) { return reinterpret_cast<const sockaddr_in *>(&s); }
+sockaddr_in6 *v6(sockaddr_storage &s) { return reinterpret_cast<sockaddr_in6 *>(&s); }
+const sockaddr_in6 *v6(const sockaddr_storage &s) { return reinterpret_cast<const sockaddr_in6 *>(&s); }
+
+void set_v4(sockaddr_storage &s, uint32_t host_order_ip, int port) {
+  s = {};
+  v4(s)->sin_family = AF_INET;
+  v4(s)->sin_addr.s_addr = htonl(host_order_ip);
+  v4(s)->sin_port = htons(static_cast<uint16_t>(port));
+}
+
+// Copies `addr` into `out`, turning ::ffff:a.b.c.d into a.b.c.d. Unknown families → 0.0.0.0:0.
+void normalise(const sockaddr *addr, socklen_t len, sockaddr_storage &out) {
+  out = {};
+  if (addr == nullptr) {
+    set_v4(out, 0, 0);
+  } else if (addr->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+    std::memcpy(&out, addr, sizeof(sockaddr_in));
+  } else if (addr->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+    const auto *a6 = reinterpret_cast<const sockaddr_in6 *>(addr);
+    if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+      v4(out)->sin_family = AF_INET;
+      v4(out)->sin_port = a6->sin6_port;
+      std::memcpy(&v4(out)->sin_addr, a6->sin6_addr.s6_addr + 12, 4);
+    } else {
+      std::memcpy(&out, addr, sizeof(sockaddr_in6));
+    }
+  } else {
+    set_v4(out, 0, 0);
+  }
+}
+
+}  // namespace
+
+NetAddress::NetAddress() { set_v4(storage_, 0, 0); }
+
+NetAddress::NetAddress(const sockaddr *addr, socklen_t len) { normalise(addr, len, storage_); }
+
+bool NetAddress::set_any(int port) {
+  resolved_.clear();
+  set_v4(storage_, INADDR_ANY, port);
+  return true;
+}
+
+bool NetAddress::set_localhost(int port) {
+  resolved_.clear();
+  set_v4(storage_, INADDR_LOOPBACK, port);
+  return true;
+}
+
+bool NetAddress::set_broadcast(int port) {
+  resolved_.clear();
+  set_v4(storage_, INADDR_BROADCAST, port);
+  return true;
+}
+
+bool NetAddress::set_host(const std::string &hostname, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+  addrinfo *res = nullptr;
+  const int rc = ::getaddrinfo(hostname.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    detail::set_last_error(make_error_code(errc::host_not_found),
+                           "cannot resolve host '" + hostname + "': " + ::gai_strerror(rc));
+    return false;
+  }
+  std::vector<sockaddr_storage> all;
+  for (addrinfo *ai = res; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+    sockaddr_storage s;
+    normalise(ai->ai_addr, ai->ai_addrlen, s);
+    v4(s)->sin_port = htons(static_cast<uint16_t>(port));  // same offset for v4 and v6
+    all.push_back(s);
+  }
+  ::freeaddrinfo(res);
+  if (all.empty()) {
+    detail::set_last_error(make_error_code(errc::host_not_found),
+                           "host '" + hostname + "' has no IPv4 or IPv6 address");
+    return false;
+  }
+  storage_ = all.front();
+  resolved_ = std::move(all);
+  return true;
+}
+
+void NetAddress::clear() { set_any(0); }
+
+int NetAddress::get_port() const { return ntohs(v4(storage_)->sin_port); }
+
+void NetAddress::set_port(int port) {
+  v4(storage_)->sin_port = htons(static_cast<uint16_t>(port));
+  for (auto &s : resolved_) v4(s)->sin_port = htons(static_cast<uint16_t>(port));
+}
+
+std::string NetAddress::get_ip_string() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (storage_.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &v6(storage_)->sin6_addr, buf, sizeof buf);
+  } else {
+    ::inet_ntop(AF_INET, &v4(storage_)->sin_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
+bool NetAddress::is_any() const {
+  if (storage_.ss_family == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&v6(storage_)->sin6_addr);
+  return v4(storage_)->sin_addr.s_addr == INADDR_ANY;
+}
+
+uint32_t NetAddress::get_ip() const {
+  return storage_.ss_family == AF_INET ? v4(storage_)->sin_addr.s_addr : 0;
+}
+
+uint8_t NetAddress::get_ip_component(int n) const {
+  if (storage_.ss_family != AF_INET || n < 0 || n > 3) return 0;
+  return reinterpret_cast<const uint8_t *>(&v4(storage_)->sin_addr.s_addr)[n];
+}
+
+size_t NetAddress::get_hash() const {
+  size_t h = static_cast<size_t>(storage_.ss_family) * 1099511628211ULL;
+  const auto *p = reinterpret_cast<const unsigned char *>(&storage_);
+  for (socklen_t i = 0; i < get_sockaddr_len(); ++i) h = (h ^ p[i]) * 1099511628211ULL;
+  return h;
+}
+
+void NetAddress::output(std::ostream &out) const { out << to_string(); }
+
+std::string NetAddress::to_string() const {
+  if (storage_.ss_family == AF_INET6) return "[" + get_ip_string() + "]:" + std::to_string(get_port());
+  return get_ip_string() + ":" + std::to_string(get_port());
+}
+
+socklen_t NetAddress::get_sockaddr_len() const {
+  return storage_.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
+
+NetAddress NetAddress::get_resolved(size_t n) const {
+  if (n >= resolved_.size()) return *this;
+  const sockaddr_storage &s = resolved_[n];
+  return NetAddress(reinterpret_cast<const sockaddr *>(&s), sizeof s);
+}
+
+namespace {
+auto key(const sockaddr_storage &s) {
+  std::array<unsigned char, 16> bytes{};
+  uint32_t scope = 0;
+  if (s.ss_family == AF_INET6) {
+    std::memcpy(bytes.data(), v6(s)->sin6_addr.s6_addr, 16);
+    scope = v6(s)->sin6_scope_id;
+  } else {
+    std::memcpy(bytes.data(), &v4(s)->sin_addr.s_addr, 4);
+  }
+  return std::make_tuple(s.ss_family, bytes, ntohs(v4(s)->sin_port), scope);
+}
+}  // namespace
+
+bool operator==(const NetAddress &a, const NetAddress &b) { return key(a.storage_) == key(b.storage_); }
+bool operator<(const NetAddress &a, const NetAddress &b) { return key(a.storage_) < key(b.storage_); }
+
+std::ostream &operator<<(std::ostream &out, const NetAddress &addr) {
+  addr.output(out);
+  return out;
+}
+
+}  // namespace queuednet

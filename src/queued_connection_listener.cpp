@@ -1,0 +1,42 @@
+// Internal. QueuedConnectionListener: the queue side of a listener.
+#include "queuednet/queued_connection_listener.h"
+
+#include "engine/engine.h"
+#include "engine/reader_core.h"
+
+namespace queuednet {
+
+QueuedConnectionListener::QueuedConnectionListener(ConnectionManager *manager, int num_threads)
+    : ConnectionListener(manager, num_threads, "QueuedConnectionListener") {}
+
+QueuedConnectionListener::~QueuedConnectionListener() = default;
+
+bool QueuedConnectionListener::new_connection_available() {
+  if (!core_->queue.empty()) return true;
+  if (engine_->polled()) engine_->poll(0);
+  return !core_->queue.empty();
+}
+
+bool QueuedConnectionListener::get_new_connection(std::shared_ptr<Connection> &rendezvous, NetAddress &address,
+                                                  std::shared_ptr<Connection> &new_connection) {
+  detail::ListenerItem item;
+  if (!core_->queue.pop(item)) return false;
+  rendezvous = std::move(item.rendezvous);
+  address = item.address;
+  new_connection = std::move(item.connection);
+  return true;
+}
+
+bool QueuedConnectionListener::get_new_connection(std::shared_ptr<Connection> &new_connection) {
+  std::shared_ptr<Connection> rendezvous;
+  NetAddress address;
+  return get_new_connection(rendezvous, address, new_connection);
+}
+
+void QueuedConnectionListener::set_max_queue_size(int max_size) { core_->queue.set_max_size(max_size); }
+int QueuedConnectionListener::get_max_queue_size() const { return core_->queue.max_size(); }
+int QueuedConnectionListener::get_current_queue_size() const { return static_cast<int>(core_->queue.size()); }
+bool QueuedConnectionListener::get_overflow_flag() const { return core_->queue.overflow(); }
+void QueuedConnectionListener::reset_overflow_flag() { core_->queue.reset_overflow(); }
+
+}  // namespace queuednet

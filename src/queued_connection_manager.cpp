@@ -1,0 +1,20 @@
+// Internal. QueuedConnectionManager: the reset queue.
+#include "queuednet/queued_connection_manager.h"
+
+#include "engine/engine.h"
+
+namespace queuednet {
+
+bool QueuedConnectionManager::reset_connection_available() const { return !engine_->resets().empty(); }
+
+bool QueuedConnectionManager::get_reset_connection(std::shared_ptr<Connection> &connection) {
+  return engine_->resets().pop(connection);
+}
+
+void QueuedConnectionManager::set_max_queue_size(int max_size) { engine_->resets().set_max_size(max_size); }
+int QueuedConnectionManager::get_max_queue_size() const { return engine_->resets().max_size(); }
+int QueuedConnectionManager::get_current_queue_size() const { return static_cast<int>(engine_->resets().size()); }
+bool QueuedConnectionManager::get_overflow_flag() const { return engine_->resets().overflow(); }
+void QueuedConnectionManager::reset_overflow_flag() { engine_->resets().reset_overflow(); }
+
+}  // namespace queuednet

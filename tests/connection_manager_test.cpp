@@ -1,0 +1,143 @@
+// Tests for queuednet/connection_manager.h: opening and closing connections, failures with a
+// reason, host name and interfaces, wait_for_readers.
+#include "queuednet/connection_manager.h"
+
+#include <gtest/gtest.h>
+
+#include "queuednet/queuednet.h"
+#include "support/test_support.h"
+
+using namespace queuednet;
+
+TEST(ConnectionManager, Tcp1ListenAndPortInUse) {
+  auto m = qt::make_manager();
+  std::shared_ptr<Connection> rv;
+  const uint16_t port = qt::listen_local(*m, rv);
+  ASSERT_NE(rv, nullptr);
+  EXPECT_EQ(rv->get_kind(), Connection::Kind::tcp_listener);
+  EXPECT_EQ(rv->get_address().get_port(), port);
+  NetAddress same;
+  same.set_host("127.0.0.1", port);
+  clear_last_error();
+  EXPECT_EQ(m->open_TCP_server_rendezvous(same, 5), nullptr);
+  EXPECT_EQ(last_error().code, std::error_code(EADDRINUSE, std::generic_category()));
+}
+
+TEST(ConnectionManager, DualStackRendezvousAcceptsIpv4AndIpv6) {
+  auto m = qt::make_manager();
+  QueuedConnectionListener listener(m.get(), 0);
+  std::shared_ptr<Connection> probe;
+  const uint16_t port = qt::listen_local(*m, probe);  // find a free port, then reuse it
+  m->close_connection(probe);
+  ASSERT_TRUE(qt::eventually([&] { listener.poll(); return !probe->is_open(); }));
+  auto rv = m->open_TCP_server_rendezvous(port, 16);
+  ASSERT_NE(rv, nullptr);
+  listener.add_connection(rv);
+  qt::RawClient v4(port, "127.0.0.1");
+  ASSERT_TRUE(v4.connected());
+  std::shared_ptr<Connection> r, c;
+  NetAddress addr;
+  ASSERT_TRUE(qt::eventually([&] { return listener.new_connection_available() && listener.get_new_connection(r, addr, c); }));
+  EXPECT_EQ(addr.get_family(), AF_INET);  // normalised, not ::ffff:127.0.0.1
+  EXPECT_EQ(addr.get_ip_string(), "127.0.0.1");
+  qt::RawClient v6(port, "::1");
+  if (!v6.connected()) GTEST_SKIP() << "no IPv6 loopback on this machine";
+  ASSERT_TRUE(qt::eventually([&] { return listener.new_connection_available() && listener.get_new_connection(r, addr, c); }));
+  EXPECT_EQ(addr.get_ip_string(), "::1");
+}
+
+TEST(ConnectionManager, Tcp5ConnectToClosedPortFailsWithinTimeout) {
+  auto m = qt::make_manager();
+  std::shared_ptr<Connection> rv;
+  const uint16_t port = qt::listen_local(*m, rv);
+  m->close_connection(rv);
+  ASSERT_TRUE(qt::eventually([&] { m->wait_for_readers(0); return !rv->is_open(); }));
+  const auto start = std::chrono::steady_clock::now();
+  clear_last_error();
+  EXPECT_EQ(m->open_TCP_client_connection("127.0.0.1", port, 3000), nullptr);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3) + std::chrono::milliseconds(500));
+  EXPECT_EQ(last_error().code, std::error_code(ECONNREFUSED, std::generic_category()));
+  EXPECT_NE(last_error().message.find(std::to_string(port)), std::string::npos);
+}
+
+TEST(ConnectionManager, UnresolvableHostGivesNullptrWithReason) {
+  auto m = qt::make_manager();
+  for (int which = 0; which < 3; ++which) {
+    clear_last_error();
+    std::shared_ptr<Connection> c = which == 0   ? m->open_TCP_client_connection("no-such-host.invalid", 80, 1000)
+                                    : which == 1 ? m->open_TCP_server_rendezvous("no-such-host.invalid", 0, 5)
+                                                 : m->open_UDP_connection("no-such-host.invalid", 0);
+    EXPECT_EQ(c, nullptr) << which;
+    EXPECT_EQ(last_error().code, make_error_code(errc::host_not_found)) << which;
+  }
+}
+
+TEST(ConnectionManager, CloseConnectionOnceThenFalse) {
+  qt::Server server;
+  qt::Client client(server.port);
+  ASSERT_NE(client.connection, nullptr);
+  auto accepted = server.accept_one();
+  ASSERT_NE(accepted, nullptr);
+  const size_t before = server.manager->get_num_connections();
+  EXPECT_TRUE(server.manager->close_connection(accepted));
+  EXPECT_FALSE(server.manager->close_connection(accepted));
+  EXPECT_FALSE(server.manager->close_connection(nullptr));
+  EXPECT_EQ(server.manager->get_num_connections(), before - 1);
+  EXPECT_FALSE(server.reader.is_connection_ok(accepted));
+  // The client sees the close as a reset.
+  std::shared_ptr<Connection> lost;
+  ASSERT_TRUE(qt::eventually([&] {
+    client.reader.data_available();
+    return client.manager->get_reset_connection(lost);
+  }));
+  EXPECT_EQ(lost, client.connection);
+}
+
+TEST(ConnectionManager, HostNameAndInterfaces) {
+  auto m = qt::make_manager();
+  EXPECT_FALSE(ConnectionManager::get_host_name().empty());
+  bool loopback = false;
+  for (size_t i = 0; i < m->get_num_interfaces(); ++i) {
+    if (m->get_interface(i).get_ip().get_ip_string() == "127.0.0.1") loopback = true;
+  }
+  EXPECT_TRUE(loopback);
+  clear_last_error();
+  EXPECT_FALSE(m->get_interface(100000).has_ip());
+  EXPECT_EQ(last_error().code, make_error_code(errc::invalid_argument));
+}
+
+TEST(ConnectionManager, WaitForReadersSeesActivityOrTimesOut) {
+  if (qt::test_threads() > 0) GTEST_SKIP() << "wait_for_readers polls only in polled mode";
+  qt::Server server;
+  EXPECT_FALSE(server.manager->wait_for_readers(0.05));  // nothing happens: times out
+  qt::RawClient client(server.port);
+  EXPECT_TRUE(server.manager->wait_for_readers(5.0));    // the connect wakes it
+}
+
+TEST(ConnectionManager, ReportsThreadsAndBackend) {
+  auto m = qt::make_manager();
+  EXPECT_EQ(m->get_num_threads(), qt::test_threads());
+  EXPECT_NE(m->get_backend(), BackendKind::automatic);
+  EXPECT_TRUE(ConnectionManager::is_backend_available(m->get_backend()));
+}
+
+TEST(ConnectionManager, ComponentThreadCountStartsPoolOrIsRefusedLoudly) {
+  QueuedConnectionManager fresh;
+  QueuedConnectionReader reader(&fresh, 2);
+  EXPECT_EQ(fresh.get_num_threads(), 2);
+  EXPECT_FALSE(reader.is_polling());
+
+  QueuedConnectionManager busy;
+  std::shared_ptr<Connection> rv;
+  qt::listen_local(busy, rv);
+  clear_last_error();
+  QueuedConnectionReader late(&busy, 3);
+  EXPECT_EQ(busy.get_num_threads(), 0);
+  EXPECT_TRUE(late.is_polling());
+  EXPECT_EQ(last_error().code, make_error_code(errc::invalid_argument));
+}
+
+TEST(ConnectionManager, ForcedBackendsStart) {
+  EXPECT_NO_THROW(QueuedConnectionManager(0, BackendKind::poll));
+  EXPECT_NO_THROW(QueuedConnectionManager(1, BackendKind::epoll));
+}

@@ -1,0 +1,131 @@
+// Tests for the pure framing code (src/framing): TCP headers 0/2/4, raw, UDP checksum; frames
+// split at every byte boundary; many frames in one chunk; oversize frames refused.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "framing/frame_encoder.h"
+#include "framing/tcp_frame_decoder.h"
+#include "support/test_support.h"
+
+using queuednet::detail::FrameConfig;
+using queuednet::detail::TcpFrameDecoder;
+
+namespace {
+
+const unsigned char *u(const std::string &s) { return reinterpret_cast<const unsigned char *>(s.data()); }
+
+std::string encode(const std::vector<std::string> &payloads, const FrameConfig &config) {
+  std::vector<unsigned char> out;
+  for (const auto &p : payloads) EXPECT_TRUE(queuednet::detail::append_tcp_frame(out, u(p), p.size(), config));
+  return {out.begin(), out.end()};
+}
+
+std::vector<std::string> decode_in_pieces(const std::string &wire, const std::vector<size_t> &cuts,
+                                          const FrameConfig &config) {
+  TcpFrameDecoder decoder;
+  std::vector<std::string> got;
+  size_t start = 0;
+  std::vector<size_t> ends = cuts;
+  ends.push_back(wire.size());
+  for (size_t end : ends) {
+    auto r = decoder.feed(u(wire) + start, end - start, config, [&](const unsigned char *p, size_t n) {
+      got.emplace_back(reinterpret_cast<const char *>(p), n);
+    });
+    EXPECT_TRUE(r.ok);
+    start = end;
+  }
+  EXPECT_EQ(decoder.buffered(), 0u);
+  return got;
+}
+
+}  // namespace
+
+TEST(Framing, Wire1HeaderBytes) {
+  FrameConfig c2{2, false};
+  FrameConfig c4{4, false};
+  EXPECT_EQ(encode({"abc"}, c2), std::string("\x03\x00" "abc", 5));
+  EXPECT_EQ(encode({"abc"}, c4), std::string("\x03\x00\x00\x00" "abc", 7));
+  EXPECT_EQ(encode({""}, c2), std::string("\x00\x00", 2));  // WIRE-7
+  EXPECT_EQ(encode({"abc"}, FrameConfig{0, false}), "abc");
+  EXPECT_EQ(encode({"abc"}, FrameConfig{2, true}), "abc");
+}
+
+TEST(Framing, SplitAtEveryByteBoundary) {  // WIRE-3, header split 1+1 included
+  for (int header : {2, 4}) {
+    const FrameConfig config{header, false};
+    const std::vector<std::string> payloads{"hello", "", qt::pattern(300, 1), "z"};
+    const std::string wire = encode(payloads, config);
+    for (size_t cut = 0; cut <= wire.size(); ++cut) {
+      EXPECT_EQ(decode_in_pieces(wire, {cut}, config), payloads) << "header " << header << " cut " << cut;
+    }
+    std::vector<size_t> every;
+    for (size_t i = 1; i < wire.size(); ++i) every.push_back(i);
+    EXPECT_EQ(decode_in_pieces(wire, every, config), payloads) << "one byte at a time";
+  }
+}
+
+TEST(Framing, ThousandFramesInOneChunk) {  // WIRE-2 at scale
+  const FrameConfig config{2, false};
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 1000; ++i) payloads.push_back("datagram " + std::to_string(i));
+  EXPECT_EQ(decode_in_pieces(encode(payloads, config), {}, config), payloads);
+}
+
+TEST(Framing, OversizeFrameIsRefused) {
+  FrameConfig config{4, false, 1000};
+  TcpFrameDecoder decoder;
+  const std::string wire = std::string("\xe9\x03\x00\x00", 4);  // announces 1001
+  int frames = 0;
+  auto r = decoder.feed(u(wire), wire.size(), config, [&](const unsigned char *, size_t) { ++frames; });
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.announced, 1001u);
+  EXPECT_EQ(frames, 0);
+  // Same when the header arrives in pieces.
+  TcpFrameDecoder split;
+  EXPECT_TRUE(split.feed(u(wire), 3, config, [](const unsigned char *, size_t) {}).ok);
+  EXPECT_FALSE(split.feed(u(wire) + 3, 1, config, [](const unsigned char *, size_t) {}).ok);
+}
+
+TEST(Framing, TooLargeForHeaderIsNotEncoded) {
+  std::vector<unsigned char> out;
+  const std::string big(65536, 'x');
+  EXPECT_FALSE(queuednet::detail::append_tcp_frame(out, u(big), big.size(), FrameConfig{2, false}));
+  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(queuednet::detail::append_tcp_frame(out, u(big), big.size(), FrameConfig{4, false}));
+}
+
+TEST(Framing, UnframedStreamDeliversChunksAsTheyCome) {
+  TcpFrameDecoder decoder;
+  std::vector<std::string> got;
+  for (const char *chunk : {"ab", "c", "defg"}) {
+    decoder.feed(u(chunk), std::strlen(chunk), FrameConfig{0, false},
+                 [&](const unsigned char *p, size_t n) { got.emplace_back(reinterpret_cast<const char *>(p), n); });
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"ab", "c", "defg"}));
+}
+
+TEST(Framing, UdpChecksum) {  // WIRE-4, WIRE-5
+  const FrameConfig config;
+  std::vector<unsigned char> out;
+  queuednet::detail::append_udp_packet(out, u("abc"), 3, config);
+  EXPECT_EQ(std::string(out.begin(), out.end()), std::string("\x26\x01" "abc", 5));
+  out.clear();
+  const std::string ff(300, '\xff');
+  queuednet::detail::append_udp_packet(out, u(ff), ff.size(), config);
+  EXPECT_EQ(out[0], 0xD4);
+  EXPECT_EQ(out[1], 0x2A);
+
+  const std::string good("\x06\x00\x01\x02\x03", 5), bad("\x07\x00\x01\x02\x03", 5);
+  auto ok = queuednet::detail::verify_udp_packet(u(good), good.size(), config);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(std::string(ok->begin(), ok->end()), std::string("\x01\x02\x03", 3));
+  EXPECT_FALSE(queuednet::detail::verify_udp_packet(u(bad), bad.size(), config));
+  EXPECT_FALSE(queuednet::detail::verify_udp_packet(u(good), 1, config));
+  EXPECT_FALSE(queuednet::detail::verify_udp_packet(u(good), 0, config));
+  auto raw = queuednet::detail::verify_udp_packet(u(bad), bad.size(), FrameConfig{2, true});
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->size(), 5u);
+}
