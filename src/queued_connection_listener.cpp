@@ -2,6 +2,7 @@
 #include "queuednet/queued_connection_listener.h"
 
 #include "engine/engine.h"
+#include "engine/queue_wait.h"
 #include "engine/reader_core.h"
 
 namespace queuednet {
@@ -15,6 +16,10 @@ bool QueuedConnectionListener::new_connection_available() {
   if (!core_->queue.empty()) return true;
   if (engine_->polled()) engine_->poll(0);
   return !core_->queue.empty();
+}
+
+bool QueuedConnectionListener::wait_for_connection(double timeout) {
+  return detail::wait_for_queue(*engine_, core_->queue, timeout, [this] { return new_connection_available(); });
 }
 
 bool QueuedConnectionListener::get_new_connection(std::shared_ptr<Connection> &rendezvous, NetAddress &address,

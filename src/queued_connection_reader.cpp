@@ -2,6 +2,7 @@
 #include "queuednet/queued_connection_reader.h"
 
 #include "engine/engine.h"
+#include "engine/queue_wait.h"
 #include "engine/reader_core.h"
 
 namespace queuednet {
@@ -15,6 +16,10 @@ bool QueuedConnectionReader::data_available() {
   if (!core_->queue.empty()) return true;
   if (engine_->polled()) engine_->poll(0);
   return !core_->queue.empty();
+}
+
+bool QueuedConnectionReader::wait_for_data(double timeout) {
+  return detail::wait_for_queue(*engine_, core_->queue, timeout, [this] { return data_available(); });
 }
 
 bool QueuedConnectionReader::get_data(NetDatagram &result) { return core_->queue.pop(result); }

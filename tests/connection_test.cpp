@@ -73,7 +73,10 @@ TEST(Connection, CollectTcpHoldsUntilFlush) {
     return raw.received().size() >= 3;
   }));
   ASSERT_TRUE(server.writer.send(Datagram(std::string_view("b")), conn));
-  EXPECT_EQ(conn->get_pending_output(), 3u);  // "b" held
+  // "a" leaves the output count once its write returns; "b" stays held.
+  ASSERT_TRUE(qt::eventually([&] { server.reader.poll(); return conn->get_pending_output() == 3u; }));
+  raw.read_available();
+  EXPECT_EQ(raw.received().size(), 3u);
   EXPECT_TRUE(conn->consider_flush());       // interval not passed: still held
   EXPECT_EQ(conn->get_pending_output(), 3u);
   EXPECT_TRUE(conn->flush());

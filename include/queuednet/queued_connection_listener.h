@@ -18,6 +18,9 @@ class QueuedConnectionListener : public ConnectionListener {
 
   // True if a new connection is queued; in polled mode polls first (never blocks).
   bool new_connection_available();
+  // queuednet: waits up to `timeout` seconds for a new connection; as
+  // QueuedConnectionReader::wait_for_data.
+  bool wait_for_connection(double timeout);
   // Pops the oldest: the rendezvous it arrived on, the client's address, the new connection.
   // False (arguments untouched) when none.
   bool get_new_connection(std::shared_ptr<Connection> &rendezvous, NetAddress &address,

@@ -20,6 +20,11 @@ class QueuedConnectionReader : public ConnectionReader {
   // True if a datagram is queued. Returns at once, with no system call, when one is; otherwise
   // in polled mode it first polls (reads what is ready, never blocking).
   bool data_available();
+  // queuednet: waits up to `timeout` seconds for a datagram to be queued; true if one is.
+  // Threaded mode: sleeps until a worker queues one (for consumer threads; no busy-wait).
+  // Polled mode: turns the loop on the caller's thread while it waits, and returns early
+  // (possibly false) after any socket activity, so the caller can also serve its listener.
+  bool wait_for_data(double timeout);
   // Pops the oldest datagram with its connection and sender address; false (result untouched)
   // when the queue is empty.
   bool get_data(NetDatagram &result);

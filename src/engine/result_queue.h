@@ -9,6 +9,9 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,7 +38,28 @@ class ResultQueue {
     auto &token = tokens_[producer];
     if (!token) token = std::make_unique<moodycamel::ProducerToken>(queue_);
     queue_.enqueue(*token, std::move(item));
+    // Wake a consumer blocked in wait(). Pairs with the fence in wait(): either it sees the
+    // item, or this sees it waiting.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (waiters_.load(std::memory_order_relaxed) > 0) {
+      { std::lock_guard lock(wait_mutex_); }
+      wait_cv_.notify_one();
+    }
     return true;
+  }
+
+  // Any thread: blocks until the queue is non-empty or `timeout` passes; true if non-empty.
+  bool wait(std::chrono::nanoseconds timeout) {
+    if (!empty()) return true;
+    waiters_.fetch_add(1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    bool ready;
+    {
+      std::unique_lock lock(wait_mutex_);
+      ready = wait_cv_.wait_for(lock, timeout, [this] { return !empty(); });
+    }
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    return ready;
   }
 
   // Any thread.
@@ -54,6 +78,9 @@ class ResultQueue {
   std::atomic<int> max_size_;
   std::atomic<bool> overflow_{false};
   std::atomic<uint64_t> dropped_{0};
+  std::atomic<int> waiters_{0};
+  std::mutex wait_mutex_;
+  std::condition_variable wait_cv_;
 };
 
 }  // namespace queuednet::detail
