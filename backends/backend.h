@@ -61,6 +61,10 @@ class Backend {
   virtual void wait(int timeout_ms, BackendEvents &events) = 0;
   // Makes a concurrent or next wait() return. Any thread.
   virtual void wake() = 0;
+  // Hands requests queued since the last wait() to the kernel now. Completion backends batch
+  // submissions until wait(); the polled loop calls this after work done outside a turn, so a
+  // send() in polled mode reaches the kernel before it returns.
+  virtual void submit() {}
 };
 
 // Creates the requested backend; `automatic` probes io_uring → epoll → poll (QUEUEDNET_BACKEND

@@ -75,6 +75,7 @@ void EventLoop::submit(Task &&task) {
     // Polled mode and nobody is turning the loop: do it now, on this thread.
     loop_thread_.store(me, std::memory_order_relaxed);
     drain_tasks();
+    backend_->submit();
     loop_thread_.store({}, std::memory_order_relaxed);
     run_mutex_.unlock();
     return;
@@ -100,6 +101,11 @@ void EventLoop::execute(Task &task) {
       if ((ch = channel_for(task.conn)) != nullptr && !ch->closing) {
         ch->reader = std::move(task.reader);
         backend_->set_reading(ch->id, ch->fd, ch->kind, true);
+        if (!ch->parked.empty()) {
+          std::vector<unsigned char> parked;
+          parked.swap(ch->parked);
+          on_data(ch->id, parked.data(), parked.size(), nullptr, 0);
+        }
       }
       break;
     case Op::unread:
@@ -369,7 +375,11 @@ void EventLoop::deliver_frame(Channel &ch, const unsigned char *data, size_t siz
 void EventLoop::on_data(uint64_t id, const unsigned char *data, size_t size, const sockaddr *from,
                         socklen_t from_len) {
   Channel *ch = find(id);
-  if (ch == nullptr || !ch->reader) return;
+  if (ch == nullptr) return;
+  if (!ch->reader) {
+    if (ch->kind == ChannelKind::stream) ch->parked.insert(ch->parked.end(), data, data + size);
+    return;
+  }
   ++activity_;
   ReaderCore &reader = *ch->reader;
   const FrameConfig config = reader.config();
@@ -440,6 +450,11 @@ void EventLoop::on_send_complete(uint64_t id, ssize_t result) {
   ch.send_pending = false;
   if (ch.dead) {
     channels_.erase(it);
+    return;
+  }
+  if (result == -EAGAIN || result == -EWOULDBLOCK) {
+    ch.wants_write = true;
+    backend_->want_writable(ch.id, ch.fd, true);  // on_writable resumes the pump
     return;
   }
   if (result < 0) {

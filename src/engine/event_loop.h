@@ -85,6 +85,9 @@ class EventLoop final : public BackendEvents {
     std::shared_ptr<ReaderCore> reader;
     std::shared_ptr<ListenerCore> listener;
     TcpFrameDecoder decoder;
+    // Stream bytes a completion backend delivered after reading was turned off; fed to the
+    // decoder when a reader takes the connection again, so nothing is lost.
+    std::vector<unsigned char> parked;
     std::vector<unsigned char> out;   // being written; the kernel may hold it (send_pending)
     size_t out_off = 0;
     std::vector<unsigned char> next;  // queued behind `out` while a send is pending

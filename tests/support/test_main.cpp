@@ -16,6 +16,13 @@ int main(int argc, char **argv) {
   }
   const char *backend = std::getenv("QUEUEDNET_BACKEND");
   std::printf("queuednet tests: threads=%d backend=%s\n", qt::test_threads(), backend ? backend : "auto");
+  if (backend != nullptr) {
+    const auto kind = queuednet::parse_backend_kind(backend);
+    if (kind && !queuednet::ConnectionManager::is_backend_available(*kind)) {
+      std::printf("skipped: the %s backend is not available on this machine\n", backend);
+      return 77;  // ctest: SKIP_RETURN_CODE
+    }
+  }
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

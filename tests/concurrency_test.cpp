@@ -1,0 +1,186 @@
+// Concurrency through the public API: many consumer threads, non-reading clients, shutdown
+// under load. Run in every mode; meaningful above all with workers (QUEUEDNET_TEST_THREADS>0).
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "queuednet/queuednet.h"
+#include "support/test_support.h"
+
+using namespace queuednet;
+
+namespace {
+
+// Accepts `n` connections into the server's reader; returns them in accept order.
+std::vector<std::shared_ptr<Connection>> accept_n(qt::Server &server, size_t n) {
+  std::vector<std::shared_ptr<Connection>> out;
+  qt::eventually([&] {
+    std::shared_ptr<Connection> c;
+    while (server.listener.new_connection_available() && server.listener.get_new_connection(c)) {
+      server.reader.add_connection(c);
+      out.push_back(c);
+    }
+    return out.size() == n;
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST(Concurrency, EightConsumersTwoHundredConnectionsEveryDatagramOnce) {
+  constexpr int kConnections = 200, kPerConnection = 5000;
+  qt::Server server;
+  std::vector<std::unique_ptr<qt::RawClient>> clients;
+  for (int i = 0; i < kConnections; ++i) clients.push_back(std::make_unique<qt::RawClient>(server.port));
+  const auto conns = accept_n(server, kConnections);
+  ASSERT_EQ(conns.size(), static_cast<size_t>(kConnections));
+  std::map<const Connection *, int> index;
+  for (int i = 0; i < kConnections; ++i) index[conns[i].get()] = i;
+
+  // Each consumer records, per connection, the sequence numbers it took, in the order taken.
+  std::atomic<int> taken{0};
+  std::vector<std::vector<std::vector<uint32_t>>> seen(8, std::vector<std::vector<uint32_t>>(kConnections));
+  std::vector<std::thread> consumers;
+  for (int t = 0; t < 8; ++t) {
+    consumers.emplace_back([&, t] {
+      NetDatagram dg;
+      qt::eventually([&] {
+        while (server.reader.get_data(dg)) {
+          seen[t][index.at(dg.get_connection().get())].push_back(DatagramIterator(dg).get_uint32());
+          taken.fetch_add(1);
+        }
+        if (taken.load() < kConnections * kPerConnection) server.reader.wait_for_data(0.01);
+        return taken.load() >= kConnections * kPerConnection;
+      }, std::chrono::seconds(300));
+    });
+  }
+  for (uint32_t seq = 0; seq < kPerConnection; seq += 500) {  // send in slices from every client
+    for (auto &c : clients) {
+      std::string wire;
+      for (uint32_t s = seq; s < seq + 500; ++s) {
+        Datagram dg;
+        dg.add_uint32(s);
+        wire += qt::frame2(dg.get_message());
+      }
+      ASSERT_TRUE(c->send_all(wire));
+    }
+  }
+  for (auto &t : consumers) t.join();
+  ASSERT_EQ(taken.load(), kConnections * kPerConnection);
+  for (int c = 0; c < kConnections; ++c) {
+    std::vector<uint32_t> all;
+    for (int t = 0; t < 8; ++t) {
+      EXPECT_TRUE(std::is_sorted(seen[t][c].begin(), seen[t][c].end())) << "consumer " << t << " connection " << c;
+      all.insert(all.end(), seen[t][c].begin(), seen[t][c].end());
+    }
+    std::sort(all.begin(), all.end());
+    ASSERT_EQ(all.size(), static_cast<size_t>(kPerConnection)) << "connection " << c;
+    for (uint32_t s = 0; s < kPerConnection; ++s) ASSERT_EQ(all[s], s) << "connection " << c;
+  }
+}
+
+TEST(Concurrency, OneConsumerSeesEveryConnectionInOrder) {
+  constexpr int kConnections = 50, kPerConnection = 2000;
+  qt::Server server;
+  server.reader.set_max_queue_size(kConnections * kPerConnection);  // one poll may read it all
+  std::vector<std::unique_ptr<qt::RawClient>> clients;
+  for (int i = 0; i < kConnections; ++i) clients.push_back(std::make_unique<qt::RawClient>(server.port));
+  const auto conns = accept_n(server, kConnections);
+  std::thread sender([&] {
+    for (auto &c : clients) {
+      std::string wire;
+      for (uint32_t s = 0; s < kPerConnection; ++s) wire += qt::frame2(std::string(reinterpret_cast<char *>(&s), 4));
+      c->send_all(wire);
+    }
+  });
+  std::map<const Connection *, uint32_t> next;
+  int total = 0;
+  bool ordered = true;
+  qt::eventually([&] {
+    NetDatagram dg;
+    while (server.reader.data_available() && server.reader.get_data(dg)) {
+      const uint32_t s = DatagramIterator(dg).get_uint32();
+      ordered = ordered && s == next[dg.get_connection().get()]++;
+      ++total;
+    }
+    return total == kConnections * kPerConnection;
+  }, std::chrono::seconds(120));
+  sender.join();
+  EXPECT_FALSE(server.reader.get_overflow_flag());
+  EXPECT_TRUE(ordered);
+  EXPECT_EQ(total, kConnections * kPerConnection);
+}
+
+TEST(Concurrency, NonReadingClientDoesNotStallHundredOthers) {
+  qt::Server server;
+  server.writer.set_max_queue_size(128 * 1024);
+  qt::RawClient stuck(server.port);
+  auto stuck_conn = accept_n(server, 1).at(0);
+  stuck_conn->set_send_buffer_size(4096);
+  std::vector<std::unique_ptr<qt::RawClient>> others;
+  for (int i = 0; i < 100; ++i) others.push_back(std::make_unique<qt::RawClient>(server.port));
+  const auto conns = accept_n(server, 100);
+  ASSERT_EQ(conns.size(), 100u);
+  const Datagram big(std::string(8000, 's'));
+  int refused = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (int k = 0; k < 10; ++k) refused += server.writer.send(big, stuck_conn) ? 0 : 1;
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(server.writer.send(Datagram("r" + std::to_string(round)), conns[i]));
+    }
+  }
+  EXPECT_GT(refused, 0);  // the stuck client hit its high-water mark
+  EXPECT_LE(stuck_conn->get_pending_output(), 128u * 1024u + 8002u);
+  // Every other client got all 20 of its datagrams.
+  std::string want;
+  for (int round = 0; round < 20; ++round) want += qt::frame2("r" + std::to_string(round));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    bool all = true;
+    for (int i = 0; i < 100; ++i) {
+      others[i]->read_available();
+      all = all && others[i]->received().size() >= want.size();
+    }
+    return all;
+  }));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(others[i]->received(), want) << i;
+}
+
+TEST(Concurrency, ShutdownUnderLoadLosesNothingAccepted) {
+  constexpr int kClients = 20, kDatagrams = 300;
+  auto server = std::make_unique<qt::Server>();
+  std::vector<std::unique_ptr<qt::RawClient>> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(std::make_unique<qt::RawClient>(server->port));
+  const auto conns = accept_n(*server, kClients);
+  ASSERT_EQ(conns.size(), static_cast<size_t>(kClients));
+  // Clients read on their own thread until the server closes them.
+  std::atomic<bool> reading{true};
+  std::thread drain([&] {
+    qt::eventually([&] {
+      bool all_closed = true;
+      for (auto &c : clients) {
+        if (!c->peer_closed()) c->read_available();
+        all_closed = all_closed && c->peer_closed();
+      }
+      return all_closed;
+    }, std::chrono::seconds(60));
+    reading = false;
+  });
+  std::vector<std::string> accepted(kClients);
+  for (int d = 0; d < kDatagrams; ++d) {
+    for (int i = 0; i < kClients; ++i) {
+      const std::string payload = qt::pattern(2000, static_cast<unsigned>(i * kDatagrams + d));
+      if (server->writer.send(Datagram(payload), conns[i], true)) accepted[i] += qt::frame2(payload);
+    }
+  }
+  server.reset();  // flushes what was accepted, then closes every connection
+  drain.join();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_TRUE(clients[i]->peer_closed());
+    EXPECT_TRUE(clients[i]->received() == accepted[i])
+        << "client " << i << ": " << clients[i]->received().size() << " of " << accepted[i].size() << " bytes";
+  }
+}
