@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the test suite with ctest.
 #   scripts/test.sh            release build, suite in every mode (polled, 1 and 4 workers)
-#   scripts/test.sh asan       AddressSanitizer + UBSan build
-#   scripts/test.sh tsan       ThreadSanitizer build
+#   scripts/test.sh asan       AddressSanitizer + UBSan build, the whole suite
+#   scripts/test.sh tsan       ThreadSanitizer build, the concurrency tests
+# Each runs the suite in polled mode and with 1 and 4 workers, on io_uring, epoll and poll.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
@@ -10,7 +11,8 @@ scripts/install-deps.sh
 case "$flavour" in
   release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DQUEUEDNET_ASAN=ON) ;;
-  tsan) flags=(-DCMAKE_BUILD_TYPE=Debug -DQUEUEDNET_TSAN=ON) ;;
+  tsan) flags=(-DCMAKE_BUILD_TYPE=Debug -DQUEUEDNET_TSAN=ON
+              "-DQUEUEDNET_TEST_FILTER=Concurrency.*:QueuedConnectionReader.Queue*:QueuedConnectionManager.*:EchoLoad.*:ConnectionWriter.*") ;;
   *) echo "usage: scripts/test.sh [release|asan|tsan]" >&2; exit 2 ;;
 esac
 build=build-$flavour

@@ -35,20 +35,7 @@ void echo_with_clients(int num_clients, int per_client) {
     }
     server.echo_available();
   }
-  size_t done = 0;
-  std::vector<bool> complete(num_clients, false);
-  ASSERT_TRUE(qt::eventually([&] {
-    server.echo_available();
-    for (int i = 0; i < num_clients; ++i) {
-      if (complete[i]) continue;
-      clients[i]->read_available();
-      if (clients[i]->received().size() >= expected[i].size()) {
-        complete[i] = true;
-        ++done;
-      }
-    }
-    return done == static_cast<size_t>(num_clients);
-  }, std::chrono::seconds(60)));
+  ASSERT_TRUE(server.echo_until_received(clients, expected, std::chrono::seconds(60)));
   for (int i = 0; i < num_clients; ++i) {
     ASSERT_TRUE(clients[i]->received() == expected[i]) << "client " << i << " got different bytes";
   }

@@ -54,20 +54,7 @@ TEST(Scale, FiveThousandConcurrentConnectionsEcho) {
     ASSERT_TRUE(clients[i]->send_all(want[i]));
     if (i % 64 == 0) server.echo_available();
   }
-  size_t done = 0;
-  std::vector<bool> complete(kClients, false);
-  ASSERT_TRUE(qt::eventually([&] {
-    server.echo_available();
-    for (int i = 0; i < kClients; ++i) {
-      if (complete[i]) continue;
-      clients[i]->read_available();
-      if (clients[i]->received().size() >= want[i].size()) {
-        complete[i] = true;
-        ++done;
-      }
-    }
-    return done == kClients;
-  }, std::chrono::seconds(120)));
+  ASSERT_TRUE(server.echo_until_received(clients, want, std::chrono::seconds(120)));
   for (int i = 0; i < kClients; ++i) ASSERT_TRUE(clients[i]->received() == want[i]) << "client " << i;
 }
 

@@ -65,22 +65,30 @@ void EventLoop::close(std::shared_ptr<Connection> c) { submit(Task{Op::close, st
 void EventLoop::kill(std::shared_ptr<Connection> c) { submit(Task{Op::kill, std::move(c), nullptr, nullptr}); }
 
 void EventLoop::submit(Task &&task) {
-  const auto me = std::this_thread::get_id();
-  if (loop_thread_.load(std::memory_order_relaxed) == me) {
+  if (loop_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
     execute(task);
     return;
   }
-  tasks_.enqueue(std::move(task));
+  // Polled mode and nobody is turning the loop: run it here, after any task queued earlier.
   if (!threaded_ && run_mutex_.try_lock()) {
-    // Polled mode and nobody is turning the loop: do it now, on this thread.
-    loop_thread_.store(me, std::memory_order_relaxed);
-    drain_tasks();
-    backend_->submit();
-    loop_thread_.store({}, std::memory_order_relaxed);
-    run_mutex_.unlock();
+    run_inline(&task);
+    return;
+  }
+  tasks_.enqueue(std::move(task));
+  if (!threaded_ && run_mutex_.try_lock()) {  // the poller left meanwhile: do not strand it
+    run_inline(nullptr);
     return;
   }
   if (!wake_pending_.exchange(true)) backend_->wake();
+}
+
+void EventLoop::run_inline(Task *task) {
+  loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  drain_tasks();
+  if (task != nullptr) execute(*task);
+  backend_->submit();
+  loop_thread_.store({}, std::memory_order_relaxed);
+  run_mutex_.unlock();
 }
 
 void EventLoop::drain_tasks() {

@@ -100,6 +100,8 @@ class EventLoop final : public BackendEvents {
   using Clock = std::chrono::steady_clock;
 
   void submit(Task &&task);
+  // Polled mode, run_mutex_ held: drains queued tasks, runs `task` (if any), submits, unlocks.
+  void run_inline(Task *task);
   void execute(Task &task);
   void drain_tasks();
   void turn(int timeout_ms);

@@ -163,6 +163,24 @@ size_t Server::echo_available() {
   return n;
 }
 
+bool Server::echo_until_received(std::vector<std::unique_ptr<RawClient>> &clients, const std::vector<std::string> &want,
+                                 std::chrono::milliseconds timeout) {
+  size_t done = 0;
+  std::vector<bool> complete(clients.size(), false);
+  return eventually([&] {
+    echo_available();
+    for (size_t i = 0; i < clients.size(); ++i) {
+      if (complete[i]) continue;
+      clients[i]->read_available();
+      if (clients[i]->received().size() >= want[i].size()) {
+        complete[i] = true;
+        ++done;
+      }
+    }
+    return done == clients.size();
+  }, timeout);
+}
+
 Client::Client(uint16_t port) : manager(make_manager()), reader(manager.get(), 0), writer(manager.get(), 0) {
   connection = manager->open_TCP_client_connection("127.0.0.1", port, 5000);
   if (connection) reader.add_connection(connection);

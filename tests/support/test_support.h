@@ -68,6 +68,9 @@ struct Server {
   bool next(queuednet::NetDatagram &out, std::chrono::milliseconds timeout = 20s);
   // Echoes every queued datagram to the connection it came from; returns how many.
   size_t echo_available();
+  // Keeps echoing until every client has received as many bytes as `want` holds for it.
+  bool echo_until_received(std::vector<std::unique_ptr<RawClient>> &clients, const std::vector<std::string> &want,
+                           std::chrono::milliseconds timeout);
 
   std::unique_ptr<queuednet::QueuedConnectionManager> manager;
   queuednet::QueuedConnectionListener listener;

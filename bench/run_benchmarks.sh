@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Side-by-side echo benchmark, all in one go on this machine: queuednet-echo-server with each
+# backend and thread count against baseline-epoll-echo with the same thread count, at 1, 100,
+# 1,000 and 5,000 connections, window 1 and 16, 32-byte datagrams. queuednet-echo-load verifies
+# every echo. Prints a Markdown table (msgs/s, ratio to the baseline of the same thread count,
+# p50/p99 latency, server CPU per message).
+#
+#   bench/run_benchmarks.sh [SECONDS_PER_RUN] [CONNECTION_COUNTS] [WINDOWS]
+#   e.g. bench/run_benchmarks.sh 3 "1 100 1000 5000" "1 16" > /tmp/table.md
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-3}
+counts=${2:-"1 100 1000 5000"}
+windows=${3:-"1 16"}
+scripts/install-deps.sh >&2
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUEUEDNET_BUILD_TESTS=OFF >&2
+cmake --build build-bench -j"$(nproc)" --target queuednet-echo-server queuednet-echo-load baseline-epoll-echo >&2
+bin=build-bench/bench
+tick=$(getconf CLK_TCK)
+
+# "name|command" — polled queuednet (threads 0) is compared with the 1-thread baseline.
+servers=()
+for t in 1 2; do servers+=("baseline t=$t|$bin/baseline-epoll-echo --threads $t"); done
+for b in io_uring epoll poll; do
+  for t in 0 1 2; do servers+=("queuednet $b t=$t|$bin/queuednet-echo-server --backend $b --threads $t"); done
+done
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+run_one() {  # prints: msgs_per_sec p50 p99 cpu_us_per_msg result
+  local cmd=$1 conns=$2 window=$3 out pid port line ticks0 ticks1 received
+  out=$(mktemp)
+  $cmd --port 0 --duration $((seconds + 120)) >"$out" 2>/dev/null &
+  pid=$!
+  for _ in $(seq 1 200); do grep -q '^listening on' "$out" && break; sleep 0.05; done
+  port=$(sed -n 's/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out")
+  ticks0=$(cpu_ticks $pid)
+  line=$($bin/queuednet-echo-load --port "$port" --connections "$conns" --window "$window" --size 32 \
+           --duration "$seconds" 2>&1 | tail -n 1 || true)
+  ticks1=$(cpu_ticks $pid)
+  kill -INT $pid 2>/dev/null || true
+  wait $pid 2>/dev/null || true
+  rm -f "$out"
+  received=$(sed -n 's/.* received=\([0-9]*\).*/\1/p' <<<"$line")
+  [ -n "$received" ] && [ "$received" -gt 0 ] || { echo "0 - - - FAILED"; return; }
+  awk -v l="$line" -v t0="$ticks0" -v t1="$ticks1" -v hz="$tick" -v r="$received" 'BEGIN {
+    match(l, /msgs_per_sec=[0-9]+/); m = substr(l, RSTART + 13, RLENGTH - 13);
+    match(l, /p50_us=[0-9]+/); p50 = substr(l, RSTART + 7, RLENGTH - 7);
+    match(l, /p99_us=[0-9]+/); p99 = substr(l, RSTART + 7, RLENGTH - 7);
+    match(l, /result=[A-Za-z]+/); res = substr(l, RSTART + 7, RLENGTH - 7);
+    printf "%d %s %s %.2f %s\n", m, p50, p99, (t1 - t0) / hz * 1e6 / r, res }'
+}
+
+echo "| connections | window | server | msgs/s | vs baseline | p50 µs | p99 µs | server CPU µs/msg | echoes |"
+echo "|---:|---:|---|---:|---:|---:|---:|---:|---|"
+for conns in $counts; do
+  for window in $windows; do
+    declare -A base=()
+    for entry in "${servers[@]}"; do
+      name=${entry%%|*}
+      cmd=${entry#*|}
+      read -r rate p50 p99 cpu res < <(run_one "$cmd" "$conns" "$window")
+      threads=${name##*t=}
+      [ "$threads" = 0 ] && threads=1
+      if [[ $name == baseline* ]]; then
+        base[$threads]=$rate
+        ratio="1.00"
+      else
+        ratio=$(awk -v a="$rate" -v b="${base[$threads]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+      fi
+      echo "| $conns | $window | $name | $rate | $ratio | $p50 | $p99 | $cpu | $res |"
+    done
+  done
+done
