@@ -186,3 +186,29 @@ TEST(Concurrency, ShutdownUnderLoadLosesNothingAccepted) {
         << "client " << i << ": " << clients[i]->received().size() << " of " << accepted[i].size() << " bytes";
   }
 }
+
+TEST(Concurrency, QueuedDatagramsStayGettableAfterManagerShutdown) {
+  auto manager = qt::make_manager();
+  auto reader = std::make_unique<QueuedConnectionReader>(manager.get(), 0);
+  QueuedConnectionListener listener(manager.get(), 0);
+  std::shared_ptr<Connection> rendezvous;
+  const uint16_t port = qt::listen_local(*manager, rendezvous);
+  listener.add_connection(rendezvous);
+  qt::RawClient raw(port);
+  std::shared_ptr<Connection> conn;
+  ASSERT_TRUE(qt::eventually([&] { return listener.new_connection_available() && listener.get_new_connection(conn); }));
+  reader->add_connection(conn);
+  ASSERT_TRUE(raw.send_all(qt::frame2("kept") + qt::frame2("also kept")));
+  ASSERT_TRUE(qt::eventually([&] { reader->poll(); return reader->get_current_queue_size() == 2; }));
+  manager.reset();  // the reader, the listener and the connection outlive the manager
+  EXPECT_EQ(reader->get_manager(), nullptr);
+  EXPECT_FALSE(conn->is_open());
+  EXPECT_FALSE(reader->add_connection(conn));
+  NetDatagram dg;
+  ASSERT_TRUE(reader->get_data(dg));
+  EXPECT_EQ(dg.get_message(), "kept");
+  EXPECT_EQ(dg.get_connection(), conn);
+  ASSERT_TRUE(reader->get_data(dg));
+  EXPECT_EQ(dg.get_message(), "also kept");
+  reader.reset();  // destroying the rest after the manager is safe
+}
