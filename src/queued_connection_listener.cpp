@@ -43,5 +43,6 @@ int QueuedConnectionListener::get_max_queue_size() const { return core_->queue.m
 int QueuedConnectionListener::get_current_queue_size() const { return static_cast<int>(core_->queue.size()); }
 bool QueuedConnectionListener::get_overflow_flag() const { return core_->queue.overflow(); }
 void QueuedConnectionListener::reset_overflow_flag() { core_->queue.reset_overflow(); }
+uint64_t QueuedConnectionListener::get_num_dropped() const { return core_->queue.dropped(); }
 
 }  // namespace queuednet

@@ -67,6 +67,7 @@ TEST(QueuedConnectionListener, QueueFullClosesTheNewConnection) {
     return a.peer_closed() || b.peer_closed();
   }));
   EXPECT_NE(a.peer_closed(), b.peer_closed());
+  EXPECT_EQ(server.listener.get_num_dropped(), 1u);
   server.listener.reset_overflow_flag();
   EXPECT_FALSE(server.listener.get_overflow_flag());
 }

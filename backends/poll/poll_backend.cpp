@@ -1,5 +1,5 @@
-// Internal. poll() backend: the portable floor, level-triggered, no descriptor limit (unlike
-// select()). Output interest (POLLOUT) is requested only while a stream has bytes waiting.
+// Internal. poll() backend: the portable floor, level-triggered, with no descriptor limit
+// (fd_set-based polling stops at 1,024). POLLOUT is requested only while a stream has bytes waiting.
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>

@@ -6,6 +6,8 @@
 // connection is closed and counted (Panda3D leaves it open and unreported).
 #pragma once
 
+#include <cstdint>
+
 #include "queuednet/connection_listener.h"
 #include "queuednet/net_address.h"
 
@@ -33,6 +35,8 @@ class QueuedConnectionListener : public ConnectionListener {
   int get_current_queue_size() const;
   bool get_overflow_flag() const;
   void reset_overflow_flag();
+  // queuednet: new connections closed because the queue was full.
+  uint64_t get_num_dropped() const;
 };
 
 }  // namespace queuednet

@@ -85,11 +85,6 @@ bool Engine::unregister(const Connection *c) {
   return registry_.erase(c) > 0;
 }
 
-bool Engine::is_registered(const Connection *c) const {
-  std::lock_guard lock(registry_mutex_);
-  return registry_.count(c) > 0;
-}
-
 size_t Engine::num_registered() const {
   std::lock_guard lock(registry_mutex_);
   return registry_.size();

@@ -47,7 +47,6 @@ class Engine : public std::enable_shared_from_this<Engine> {
   EventLoop &loop_of(const Connection &c);
   // True if it was registered (and is no longer).
   bool unregister(const Connection *c);
-  bool is_registered(const Connection *c) const;
   size_t num_registered() const;
   size_t total_pending_output() const;
   // Loop thread: report a connection lost (once), after its datagrams were queued.

@@ -429,7 +429,6 @@ void EventLoop::on_accept(uint64_t id, int fd) {
   log(LogLevel::info, "accepted connection from " + peer.to_string());
   ListenerCore &listener = *ch->listener;
   if (!listener.queue.push(index_, ListenerItem{ch->conn, peer, conn})) {
-    listener.refused_full.fetch_add(1);
     log(LogLevel::error, "QueuedConnectionListener queue full! closing new connection from " + peer.to_string());
     engine_.unregister(conn.get());
     engine_.loop_of(*conn).close(conn);

@@ -78,7 +78,6 @@ struct ListenerItem {
 struct ListenerCore {
   ResultQueue<ListenerItem> queue;
   MemberSet members;
-  std::atomic<uint64_t> refused_full{0};
 };
 
 }  // namespace queuednet::detail
