@@ -94,9 +94,12 @@ TEST(ConnectionWriter, NonReadingClientHitsHighWaterMarkWhileOthersFlow) {
     ASSERT_LT(accepted, 100000) << "send never refused";
   }
   EXPECT_EQ(last_error().code, make_error_code(errc::output_buffer_full));
-  EXPECT_GE(stuck_conn->get_pending_output(), 256u * 1024u);
-  EXPECT_LT(stuck_conn->get_pending_output(), 256u * 1024u + 16002u);
-  EXPECT_GE(server.writer.get_current_queue_size(), stuck_conn->get_pending_output());
+  const size_t pending = stuck_conn->get_pending_output();
+  EXPECT_LT(pending, 256u * 1024u + 16002u);  // never past the mark by more than one datagram
+  if (qt::test_threads() == 0) {  // polled: nothing drains in the background, so exact
+    EXPECT_GE(pending, 256u * 1024u);
+    EXPECT_EQ(server.writer.get_current_queue_size(), pending);
+  }
   // The other client is served normally.
   ASSERT_TRUE(server.writer.send(Datagram(std::string_view("fine")), healthy_conn));
   ASSERT_TRUE(receive(server, healthy, 6));
