@@ -2,7 +2,9 @@
 // split at every byte boundary; many frames in one chunk; oversize frames refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -128,4 +130,45 @@ TEST(Framing, UdpChecksum) {  // WIRE-4, WIRE-5
   auto raw = queuednet::detail::verify_udp_packet(u(bad), bad.size(), FrameConfig{2, true});
   ASSERT_TRUE(raw);
   EXPECT_EQ(raw->size(), 5u);
+}
+
+TEST(Framing, RandomFramesAtRandomSplitsDecodeExactly) {
+  std::mt19937 rng(12345);  // fixed seed: reproducible
+  for (int header : {2, 4}) {
+    const FrameConfig config{header, false};
+    const size_t limit = header == 2 ? 65536 : 70000;  // largest payload + 1
+    for (int round = 0; round < 100; ++round) {
+      std::vector<std::string> payloads;
+      const int count = 1 + static_cast<int>(rng() % 20);
+      for (int i = 0; i < count; ++i) {
+        const size_t size = rng() % 4 == 0 ? rng() % limit : rng() % 64;
+        payloads.push_back(qt::pattern(size, static_cast<unsigned>(rng())));
+      }
+      const std::string wire = encode(payloads, config);
+      std::vector<size_t> cuts;
+      for (size_t at = 0; at < wire.size();) {
+        at += 1 + rng() % 3000;
+        if (at < wire.size()) cuts.push_back(at);
+      }
+      ASSERT_EQ(decode_in_pieces(wire, cuts, config), payloads) << "header " << header << " round " << round;
+    }
+  }
+}
+
+TEST(Framing, GarbageNeverOverrunsTheMaximum) {
+  std::mt19937 rng(777);
+  const FrameConfig config{4, false, 4096};
+  for (int round = 0; round < 500; ++round) {
+    std::string garbage(1 + rng() % 10000, '\0');
+    for (char &c : garbage) c = static_cast<char>(rng());
+    TcpFrameDecoder decoder;
+    size_t largest = 0;
+    const auto r = decoder.feed(u(garbage), garbage.size(), config,
+                                [&](const unsigned char *, size_t n) { largest = std::max(largest, n); });
+    EXPECT_LE(largest, config.max_datagram_size);
+    if (!r.ok) {
+      EXPECT_GT(r.announced, config.max_datagram_size);
+    }
+    EXPECT_LE(decoder.buffered(), config.max_datagram_size + 4);
+  }
 }
