@@ -53,7 +53,7 @@ class IoUringBackend final : public Backend {
     if (ring_ready_) io_uring_queue_exit(&ring_);  // cancels what is in flight
     if (buf_ring_ != nullptr) ::munmap(buf_ring_, ring_bytes());
     if (wakefd_ >= 0) ::close(wakefd_);
-    if (events_counted_ > 0) {
+    if (rearms_ > 0) {
       log(LogLevel::info, "io_uring backend: " + std::to_string(rearms_) + " multishot re-arms, " +
                               std::to_string(enobufs_) + " of them after ENOBUFS");
     }
@@ -282,7 +282,6 @@ class IoUringBackend final : public Backend {
   }
 
   void dispatch(const io_uring_cqe &c, BackendEvents &events) {
-    ++events_counted_;
     const uint64_t id = c.user_data >> 4;
     const Op op = static_cast<Op>(c.user_data & 0xf);
     const bool more = (c.flags & IORING_CQE_F_MORE) != 0;
@@ -349,7 +348,7 @@ class IoUringBackend final : public Backend {
   int wakefd_ = -1;
   std::unordered_map<uint64_t, Entry> entries_;
   ReadinessIo io_;
-  uint64_t rearms_ = 0, enobufs_ = 0, events_counted_ = 0;
+  uint64_t rearms_ = 0, enobufs_ = 0;
   bool overflow_logged_ = false;
 };
 

@@ -370,10 +370,10 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
 
 // --- backend events -----------------------------------------------------------------------
 
-void EventLoop::deliver_frame(Channel &ch, const unsigned char *data, size_t size) {
+void EventLoop::deliver(Channel &ch, const unsigned char *data, size_t size, const NetAddress &from) {
   NetDatagram dg(data, size);
   dg.set_connection(ch.conn);
-  dg.set_address(ch.core->address);
+  dg.set_address(from);
   ReaderCore &reader = *ch.reader;
   if (!reader.queue.push(index_, std::move(dg)) && reader.queue.dropped() == 1) {
     log(LogLevel::error, "QueuedConnectionReader queue full! newest datagrams are dropped (overflow flag set)");
@@ -400,14 +400,11 @@ void EventLoop::on_data(uint64_t id, const unsigned char *data, size_t size, con
       }
       return;
     }
-    NetDatagram dg(payload->data(), payload->size());
-    dg.set_connection(ch->conn);
-    dg.set_address(NetAddress(from, from_len));
-    reader.queue.push(index_, std::move(dg));
+    deliver(*ch, payload->data(), payload->size(), NetAddress(from, from_len));
     return;
   }
   const auto result = ch->decoder.feed(data, size, config,
-                                       [&](const unsigned char *p, size_t n) { deliver_frame(*ch, p, n); });
+                                       [&](const unsigned char *p, size_t n) { deliver(*ch, p, n, ch->core->address); });
   if (!result.ok) {
     reader.oversize_frames.fetch_add(1);
     destroy(*ch, true,

@@ -116,7 +116,8 @@ class EventLoop final : public BackendEvents {
   void begin_close(Channel &ch, Clock::duration timeout);
   // Closes the socket and forgets the channel. `reset` reports it through the manager.
   void destroy(Channel &ch, bool reset, const std::string &why);
-  void deliver_frame(Channel &ch, const unsigned char *data, size_t size);
+  // Queues one datagram for the channel's reader (drop-newest when full, logged once).
+  void deliver(Channel &ch, const unsigned char *data, size_t size, const NetAddress &from);
 
   Engine &engine_;
   const uint32_t index_;
