@@ -16,6 +16,6 @@ case "$flavour" in
   *) echo "usage: scripts/test.sh [release|asan|tsan]" >&2; exit 2 ;;
 esac
 build=build-$flavour
-cmake -S . -B "$build" -G Ninja "${flags[@]}" -DQUEUEDNET_BUILD_BENCH=ON
+cmake -S . -B "$build" -G Ninja "${flags[@]}" -DQUEUEDNET_BUILD_TESTS=ON -DQUEUEDNET_BUILD_BENCH=ON
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure

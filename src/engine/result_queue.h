@@ -28,9 +28,11 @@ class ResultQueue {
  public:
   explicit ResultQueue(int max_size = kDefaultResponseQueueSize) : max_size_(max_size) {}
 
-  // Loop `producer`'s thread only. False if refused (queue full).
+  // Loop `producer`'s thread only. False if refused (queue full). The bound is exact with any
+  // number of producers: a slot is reserved in `count_` before the item is enqueued.
   bool push(uint32_t producer, T &&item) {
-    if (static_cast<long long>(queue_.size_approx()) >= max_size_.load(std::memory_order_relaxed)) {
+    if (count_.fetch_add(1, std::memory_order_relaxed) >= max_size_.load(std::memory_order_relaxed)) {
+      count_.fetch_sub(1, std::memory_order_relaxed);
       overflow_.store(true, std::memory_order_relaxed);
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
@@ -63,9 +65,15 @@ class ResultQueue {
   }
 
   // Any thread.
-  bool pop(T &out) { return queue_.try_dequeue(out); }
+  bool pop(T &out) {
+    if (!queue_.try_dequeue(out)) return false;
+    count_.fetch_sub(1, std::memory_order_relaxed);
+    return true;
+  }
+  // Whether an item is visible to pop (a hint under concurrency, as in Panda3D).
   bool empty() const { return queue_.size_approx() == 0; }
-  size_t size() const { return queue_.size_approx(); }
+  // Items queued, counting those being pushed right now.
+  size_t size() const { return static_cast<size_t>(count_.load(std::memory_order_relaxed)); }
   int max_size() const { return max_size_.load(std::memory_order_relaxed); }
   void set_max_size(int n) { max_size_.store(n, std::memory_order_relaxed); }
   bool overflow() const { return overflow_.load(std::memory_order_relaxed); }
@@ -76,6 +84,7 @@ class ResultQueue {
   moodycamel::ConcurrentQueue<T> queue_;
   std::array<std::unique_ptr<moodycamel::ProducerToken>, kMaxLoops> tokens_;
   std::atomic<int> max_size_;
+  std::atomic<int> count_{0};
   std::atomic<bool> overflow_{false};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<int> waiters_{0};
