@@ -20,7 +20,7 @@ class ConnectionListener;
 class ConnectionWriter;
 namespace detail {
 struct ConnectionCore;
-class EventLoop;
+struct ConnectionAccess;
 class Engine;
 }  // namespace detail
 
@@ -35,7 +35,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // TCP stream: the peer's address (IPv4 peers of dual-stack listeners appear as IPv4, not
   // ::ffff:a.b.c.d). Listener and UDP: the local bound address (Panda3D returns an invalid,
   // family-0 address there). Any thread.
-  NetAddress get_address() const;
+  const NetAddress &get_address() const;
   // The manager that opened it; nullptr once the manager is destroyed. Any thread.
   ConnectionManager *get_manager() const;
   Kind get_kind() const;
@@ -70,11 +70,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush();
 
  private:
-  friend class ConnectionManager;
-  friend class ConnectionReader;
-  friend class ConnectionListener;
-  friend class ConnectionWriter;
-  friend class detail::EventLoop;
+  friend struct detail::ConnectionAccess;
   friend class detail::Engine;
 
   explicit Connection(std::unique_ptr<detail::ConnectionCore> core);

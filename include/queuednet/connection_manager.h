@@ -89,6 +89,12 @@ class ConnectionManager {
   double get_close_timeout() const;
   // Open connections (listeners and UDP sockets included).
   size_t get_num_connections() const;
+  // Whether accepted and connected TCP sockets get TCP_NODELAY (default true: writes are
+  // already coalesced per drain, so Nagle's algorithm only adds latency; Panda3D leaves it
+  // off). Applies to connections opened afterwards; Connection::set_no_delay changes one.
+  // Any thread.
+  void set_default_no_delay(bool flag);
+  bool get_default_no_delay() const;
 
  protected:
   std::shared_ptr<detail::Engine> engine_;

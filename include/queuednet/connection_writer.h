@@ -30,7 +30,8 @@ namespace queuednet {
 class ConnectionManager;
 namespace detail {
 class Engine;
-}
+struct ConnectionCore;
+}  // namespace detail
 
 class ConnectionWriter {
  public:
@@ -81,7 +82,13 @@ class ConnectionWriter {
 
  private:
   bool check_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind, const char *what);
-  bool check_room(Connection &connection, size_t bytes, bool block);
+  enum class Admission { ok, refused, kill };
+  // Whether `bytes` more may be queued (core.mutex held): refused (closed, or past the
+  // high-water mark), or kill: past the hard limit, the connection is marked a slow consumer.
+  Admission admit(detail::ConnectionCore &core, size_t bytes, bool block, const char *what);
+  // Tells the owning loop; false if the connection was killed or its write failed.
+  bool hand_over(const std::shared_ptr<Connection> &connection, size_t bytes, bool need_sync, bool killed,
+                 const char *what);
 
   std::shared_ptr<detail::Engine> engine_;
   std::atomic<int> header_size_;
