@@ -78,10 +78,11 @@ class Backend {
   // Hands queued requests to the kernel and waits up to timeout_ms (0 = do not block, -1 =
   // forever) for events, which it reports. A zero timeout still collects what completed.
   virtual void wait(int timeout_ms, BackendEvents &events) = 0;
-  // Hands queued requests (sends) to the kernel now, reporting nothing. Completion backends
-  // batch requests until wait(); a polled loop that writes outside a turn calls this so the
-  // bytes reach the kernel before send() returns.
-  virtual void submit() {}
+  // Hands queued requests (sends) to the kernel now. Completion backends batch requests until
+  // wait(); a polled loop that writes outside a turn calls this so the bytes reach the kernel
+  // before send() returns. Sends that complete at once are reported (on_send_complete), so
+  // output queued behind them goes out too; every other event waits for the next wait().
+  virtual void submit(BackendEvents &) {}
   // Makes a concurrent or next wait() return. Any thread.
   virtual void wake() = 0;
 };

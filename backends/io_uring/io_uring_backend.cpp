@@ -46,6 +46,7 @@ constexpr unsigned kQueueDepth = 4096;
 constexpr unsigned kBufferCount = 1024;  // power of two
 constexpr unsigned kBufferSize = 16384;
 constexpr unsigned short kBufferGroup = 1;
+constexpr int kSubmitRounds = 8;
 
 enum Op : uint64_t { kRecv = 1, kAccept = 2, kSend = 3, kPollIn = 4, kPollOut = 5, kWake = 6, kCancel = 7 };
 constexpr uint64_t tag(uint64_t id, Op op) { return (id << 4) | op; }
@@ -169,6 +170,11 @@ class IoUringBackend final : public Backend {
       io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     }
     check_overflow();
+    if (!later_.empty()) {
+      std::vector<io_uring_cqe> held;
+      held.swap(later_);
+      for (const io_uring_cqe &c : held) dispatch(c, events);
+    }
     io_uring_cqe *batch[256];
     unsigned n;
     while ((n = io_uring_peek_batch_cqe(&ring_, batch, 256)) > 0) {
@@ -183,8 +189,22 @@ class IoUringBackend final : public Backend {
     again_.clear();
   }
 
-  void submit() override {
-    if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
+  void submit(BackendEvents &events) override {
+    // A send usually completes while it is submitted; reporting it lets the loop send what
+    // was queued behind it, which needs another round.
+    for (int round = 0; round < kSubmitRounds && io_uring_sq_ready(&ring_) > 0; ++round) {
+      io_uring_submit_and_get_events(&ring_);
+      io_uring_cqe *cqe;
+      while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+        const io_uring_cqe c = *cqe;
+        io_uring_cqe_seen(&ring_, cqe);
+        if ((c.user_data & 0xf) == kSend) {
+          dispatch(c, events);
+        } else {
+          later_.push_back(c);  // reads and accepts wait for the next turn, in order
+        }
+      }
+    }
   }
 
   void wake() override {
@@ -421,6 +441,7 @@ class IoUringBackend final : public Backend {
   SlotTable<Entry> entries_;
   std::vector<uint64_t> ready_;
   std::vector<uint64_t> again_;
+  std::vector<io_uring_cqe> later_;  // completions submit() left for wait()
   ReadinessIo io_;
   uint64_t rearms_ = 0, enobufs_ = 0;
   bool overflow_logged_ = false;

@@ -58,7 +58,7 @@ void EventLoop::sync(const std::shared_ptr<Connection> &c) {
   if (!threaded_ && try_enter()) {
     drain_tasks();
     apply(c);
-    backend_->submit();
+    backend_->submit(*this);
     leave();
     return;
   }
@@ -81,11 +81,11 @@ void EventLoop::output_queued(const std::shared_ptr<Connection> &c, bool need_sy
   if (need_sync) apply(c);
   if (engine_.waiting_datagrams().load(std::memory_order_relaxed) <= 0) {
     flush_dirty();
-    backend_->submit();
+    backend_->submit(*this);
   } else if (Channel *ch = find(ConnectionAccess::core(*c).channel_id);
              ch != nullptr && ConnectionAccess::core(*c).queued_bytes.load(std::memory_order_relaxed) >= kEagerFlushBytes) {
     write(*ch);
-    backend_->submit();
+    backend_->submit(*this);
   }
   leave();
 }
@@ -102,7 +102,7 @@ void EventLoop::flush(const std::shared_ptr<Connection> &c) {
   drain_tasks();
   apply(c);
   if (Channel *ch = find(ConnectionAccess::core(*c).channel_id)) write(*ch);
-  backend_->submit();
+  backend_->submit(*this);
   leave();
 }
 
@@ -114,7 +114,7 @@ void EventLoop::application_idle() {
   if (!try_enter()) return;  // the thread turning the loop writes at the end of its turn
   drain_tasks();
   flush_dirty();
-  backend_->submit();
+  backend_->submit(*this);
   leave();
 }
 
@@ -175,6 +175,7 @@ void EventLoop::turn(int timeout_ms) {
   drain_tasks();
   flush_dirty();
   run_timers();
+  if (!threaded_) backend_->submit(*this);  // a polled loop may not turn again for a while
   notify_touched();
 }
 
@@ -213,24 +214,23 @@ void EventLoop::wait_for_turn(std::chrono::nanoseconds timeout) {
 }
 
 bool EventLoop::start_worker(BackendKind kind, std::string *error) {
-  std::promise<std::string> started;
-  auto result = started.get_future();
-  worker_ = std::thread([this, kind, &started] { run(kind, &started); });
+  auto result = started_.get_future();
+  worker_ = std::thread([this, kind] { run(kind); });
   *error = result.get();
   if (error->empty()) return true;
   worker_.join();
   return false;
 }
 
-void EventLoop::run(BackendKind kind, std::promise<std::string> *started) {
+void EventLoop::run(BackendKind kind) {
   std::string error;
   backend_ = make_backend(kind, BackendOptions{true}, &error);
   if (!backend_) {
-    started->set_value(error.empty() ? "backend failed to start" : error);
+    started_.set_value(error.empty() ? "backend failed to start" : error);
     return;
   }
   owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  started->set_value("");
+  started_.set_value("");
   for (;;) {
     if (stopping_.load(std::memory_order_acquire)) {
       const auto deadline = Clock::time_point(Clock::duration(stop_deadline_ns_.load()));

@@ -109,7 +109,7 @@ class EventLoop final : public BackendEvents {
   };
 
   // Turning (event_loop.cpp).
-  void run(BackendKind kind, std::promise<std::string> *started);
+  void run(BackendKind kind);
   void post(const std::shared_ptr<Connection> &c);
   void wake_worker();
   bool in_loop() const;
@@ -171,6 +171,7 @@ class EventLoop final : public BackendEvents {
   std::condition_variable turn_cv_;  // polled: a turn ended
   std::atomic<int> turn_waiters_{0};
   std::thread worker_;
+  std::promise<std::string> started_;  // the worker's backend is up ("") or why not
 
   // Requests from other threads: connections to look at. Order does not matter (see sync).
   moodycamel::ConcurrentQueue<std::shared_ptr<Connection>> tasks_;
