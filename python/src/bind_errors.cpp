@@ -68,14 +68,16 @@ void bind_errors(py::module_ &m) {
     }
   });
 
-  py::enum_<BackendKind>(m, "BackendKind",
+  py::enum_<BackendKind> backend(m, "BackendKind",
                          "Which kernel interface the event loops use; automatic probes io_uring, epoll, "
-                         "poll in that order (QUEUEDNET_BACKEND overrides).")
-      .value("automatic", BackendKind::automatic)
+                         "poll in that order (QUEUEDNET_BACKEND overrides).");
+  backend.value("automatic", BackendKind::automatic)
       .value("io_uring", BackendKind::io_uring)
       .value("epoll", BackendKind::epoll)
-      .value("poll", BackendKind::poll)
-      .def("__str__", [](BackendKind k) { return std::string(to_string(k)); }, py::prepend());
+      .value("poll", BackendKind::poll);
+  // str() gives the name the library uses ("io_uring"); set directly, as enum_ already has one.
+  backend.attr("__str__") = py::cpp_function([](BackendKind k) { return std::string(to_string(k)); },
+                                             py::name("__str__"), py::is_method(backend));
 }
 
 }  // namespace queuednet::python
