@@ -2,7 +2,8 @@
 # Installs the Debian packages queuednet needs, only those missing. Used by the README
 # commands and by .ci/run. Needs root (or sudo) when something is missing.
 set -euo pipefail
-packages=(g++ cmake ninja-build pkg-config liburing-dev libconcurrentqueue-dev libgtest-dev libbenchmark-dev)
+packages=(g++ cmake ninja-build pkg-config liburing-dev libconcurrentqueue-dev libgtest-dev libbenchmark-dev
+          python3-dev pybind11-dev python3-pybind11 python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

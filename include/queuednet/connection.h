@@ -79,14 +79,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<detail::ConnectionCore> core_;
 };
 
-// Panda3D's PT(Connection) out-parameter type: a shared_ptr with p().
+// Panda3D's PT(Connection): a shared_ptr with the rest of PointerTo's surface that ported code
+// calls (p(), is_null(), clear(), comparison with a Connection *), so Panda3D code compiles once
+// `#define PT(type) PointerTo##type` is in scope. Thread safety: as std::shared_ptr (distinct
+// objects from any thread; one object not thread safe); the methods below, any thread.
 class PointerToConnection : public std::shared_ptr<Connection> {
  public:
   using std::shared_ptr<Connection>::shared_ptr;
   PointerToConnection() = default;
   PointerToConnection(std::shared_ptr<Connection> c) : std::shared_ptr<Connection>(std::move(c)) {}
-  // The raw pointer, as Panda3D's p(). Any thread.
+  // From a raw pointer, as Panda3D's `PT(Connection) p = connection;`: shares the existing
+  // ownership (every Connection is owned by a shared_ptr), never takes a second one. Null if
+  // `c` is null or already being destroyed.
+  PointerToConnection(Connection *c)
+      : std::shared_ptr<Connection>(c == nullptr ? nullptr : c->weak_from_this().lock()) {}
+  PointerToConnection &operator=(Connection *c) { return *this = PointerToConnection(c); }
+
+  // The raw pointer, as Panda3D's p().
   Connection *p() const { return get(); }
+  bool is_null() const { return get() == nullptr; }
+  // Drops the reference (the pointer becomes null).
+  void clear() { reset(); }
+
+  friend bool operator==(const PointerToConnection &a, const Connection *b) { return a.get() == b; }
+  friend bool operator==(const PointerToConnection &a, std::nullptr_t) { return a.get() == nullptr; }
 };
 
 }  // namespace queuednet
