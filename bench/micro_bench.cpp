@@ -1,5 +1,6 @@
 // Google Benchmark micro-benchmarks of the per-datagram code paths: encoding, framing,
-// decoding and the result queue. Run: build/bench/queuednet-micro-bench
+// decoding and the result queue (the thread hand-off is in handoff_bench.cpp).
+// Run: build/bench/queuednet-micro-bench
 #include <benchmark/benchmark.h>
 
 #include "engine/result_queue.h"

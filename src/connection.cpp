@@ -34,6 +34,18 @@ int Connection::get_fd() const { return core_->fd.load(); }
 bool Connection::is_open() const { return core_->fd.load() >= 0; }
 size_t Connection::get_pending_output() const { return core_->queued_bytes.load(); }
 
+ConnectionStatistics Connection::get_statistics() const {
+  ConnectionStatistics s;
+  s.datagrams_in = core_->datagrams_in.load(std::memory_order_relaxed);
+  s.bytes_in = core_->bytes_in.load(std::memory_order_relaxed);
+  s.datagrams_dropped = core_->datagrams_dropped.load(std::memory_order_relaxed);
+  s.bytes_queued = core_->queued_bytes.load(std::memory_order_relaxed);
+  std::lock_guard lock(core_->mutex);
+  s.datagrams_out = core_->datagrams_out;
+  s.bytes_out = core_->bytes_out;
+  return s;
+}
+
 namespace {
 
 bool set_option(detail::ConnectionCore &core, bool stream_only, const char *what, int level, int name, int value) {

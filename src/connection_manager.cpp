@@ -187,4 +187,6 @@ double ConnectionManager::get_close_timeout() const { return engine_->close_time
 
 size_t ConnectionManager::get_num_connections() const { return engine_->num_registered(); }
 
+ManagerStatistics ConnectionManager::get_statistics() const { return engine_->statistics(); }
+
 }  // namespace queuednet

@@ -121,6 +121,8 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     if (!killed) {
       detail::append_tcp_frame(core.pending, static_cast<const unsigned char *>(datagram.get_data()), size, config);
       core.queued_bytes.fetch_add(frame, std::memory_order_relaxed);
+      ++core.datagrams_out;
+      core.bytes_out += frame;
       // collect-tcp holds the bytes until its interval has passed (no clock read when off).
       if (core.collect_tcp) {
         const auto now = std::chrono::steady_clock::now();
@@ -163,6 +165,8 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
                                 datagram.get_length(), config);
       core.packets.push_back(std::move(p));
       core.queued_bytes.fetch_add(packet, std::memory_order_relaxed);
+      ++core.datagrams_out;
+      core.bytes_out += packet;
     }
     need_sync = !core.sync_queued;
     if (!killed) core.sync_queued = true;

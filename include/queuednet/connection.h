@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "queuednet/net_address.h"
+#include "queuednet/statistics.h"
 
 namespace queuednet {
 
@@ -45,6 +46,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool is_open() const;
   // Bytes handed to writers and not yet taken by the kernel. Any thread.
   size_t get_pending_output() const;
+  // A snapshot of this connection's counters (see statistics.h). Any thread.
+  ConnectionStatistics get_statistics() const;
 
   // Socket options; each returns false (reason in last_error()) if the option does not apply
   // or the call fails. Any thread.

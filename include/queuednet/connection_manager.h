@@ -22,6 +22,7 @@
 #include "queuednet/connection.h"
 #include "queuednet/net_address.h"
 #include "queuednet/network_interface.h"
+#include "queuednet/statistics.h"
 
 namespace queuednet {
 
@@ -89,6 +90,9 @@ class ConnectionManager {
   double get_close_timeout() const;
   // Open connections (listeners and UDP sockets included).
   size_t get_num_connections() const;
+  // A snapshot of the manager's counters (see statistics.h: eventually consistent, no lock on
+  // the per-datagram path). Any thread.
+  ManagerStatistics get_statistics() const;
   // Whether accepted and connected TCP sockets get TCP_NODELAY (default true: writes are
   // already coalesced per drain, so Nagle's algorithm only adds latency; Panda3D leaves it
   // off). Applies to connections opened afterwards; Connection::set_no_delay changes one.

@@ -16,3 +16,4 @@
 #include "queuednet/queued_connection_listener.h"
 #include "queuednet/queued_connection_manager.h"
 #include "queuednet/queued_connection_reader.h"
+#include "queuednet/statistics.h"

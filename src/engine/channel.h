@@ -51,6 +51,8 @@ struct Channel {
   bool timed = false;                  // on the loop's timer list
   Clock::time_point deadline{};        // closing: give up; half-closed: idle close; backing off: retry
   uint64_t udp_send_failures = 0;
+  uint64_t datagrams_out_counted = 0;  // core.datagrams_out already in the loop's counters
+  uint64_t bytes_out_counted = 0;
 };
 
 class ChannelTable {

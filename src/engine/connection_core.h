@@ -75,6 +75,8 @@ struct ConnectionCore {
   bool collect_tcp = false;
   double collect_interval = 0.2;
   std::chrono::steady_clock::time_point last_flush{};
+  uint64_t datagrams_out = 0;  // accepted by send(), with their framed bytes
+  uint64_t bytes_out = 0;
 
   // Who gets what the loop reads, under `member_mutex`. The loop holds it while it pushes a
   // batch, so once remove_connection() has cleared `reader`, nothing more reaches that reader.
@@ -83,6 +85,11 @@ struct ConnectionCore {
   std::shared_ptr<ListenerCore> listener;
 
   InputAccount input;
+
+  // Counted by the owning loop (the only writer), read by get_statistics().
+  std::atomic<uint64_t> datagrams_in{0};
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> datagrams_dropped{0};
 
   // collect-tcp: whether bytes sent `now` should stay held (the interval since the last flush
   // has not passed). A connection that never flushed holds nothing. Call with `mutex` held.

@@ -117,6 +117,7 @@ size_t Engine::total_pending_output() const {
 
 void Engine::report_reset(const std::shared_ptr<Connection> &c, uint32_t loop, const std::string &why) {
   if (ConnectionAccess::core(*c).reset_reported.exchange(true)) return;
+  resets_reported_.fetch_add(1, std::memory_order_relaxed);
   log(LogLevel::info, "lost connection " + ConnectionAccess::core(*c).address.to_string() + ": " + why);
   // A half-closed connection stays registered (close_connection closes it) until its socket is.
   if (ConnectionAccess::core(*c).fd.load() < 0) unregister(c.get());
@@ -140,6 +141,32 @@ void Engine::wait_for_turn(std::chrono::nanoseconds timeout) {
 void Engine::application_idle() {
   if (!started_.load(std::memory_order_acquire) || shut_down_.load(std::memory_order_acquire)) return;
   for (auto &loop : loops_) loop->application_idle();
+}
+
+ManagerStatistics Engine::statistics() const {
+  ManagerStatistics s;
+  s.backend = backend_kind_;
+  s.num_threads = num_threads();
+  s.connections_open = num_registered();
+  s.connections_reset = resets_reported_.load(std::memory_order_relaxed);
+  s.queue_drops = resets_.dropped();
+  s.bytes_queued = total_pending_output();
+  if (!started_.load(std::memory_order_acquire)) return s;
+  for (const auto &loop : loops_) {
+    const LoopCounters &c = loop->counters();
+    const auto get = [](const std::atomic<uint64_t> &v) { return v.load(std::memory_order_relaxed); };
+    s.connections_accepted += get(c.accepted);
+    s.datagrams_in += get(c.datagrams_in);
+    s.bytes_in += get(c.bytes_in);
+    s.datagrams_out += get(c.datagrams_out);
+    s.bytes_out += get(c.bytes_out);
+    s.queue_drops += get(c.queue_drops);
+    s.oversize_frames += get(c.oversize_frames);
+    s.bad_datagrams += get(c.bad_datagrams);
+    s.accept_refusals += get(c.accept_refusals);
+    s.udp_send_failures += get(c.udp_send_failures);
+  }
+  return s;
 }
 
 void Engine::shutdown() {

@@ -19,6 +19,7 @@
 #include "engine/result_queue.h"
 #include "engine/sharded_counter.h"
 #include "queuednet/connection.h"
+#include "queuednet/statistics.h"
 
 namespace queuednet {
 class ConnectionManager;
@@ -77,6 +78,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool default_no_delay() const { return default_no_delay_.load(std::memory_order_relaxed); }
   void set_default_no_delay(bool on) { default_no_delay_.store(on, std::memory_order_relaxed); }
 
+  // Sums every loop's counters (eventually consistent).
+  ManagerStatistics statistics() const;
+
   // Flushes (bounded by close_timeout), closes every connection and joins the workers.
   // Idempotent. After it, adopt() returns nullptr.
   void shutdown();
@@ -101,6 +105,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   ResultQueue<std::shared_ptr<Connection>> resets_;
   ShardedCounter queued_output_;
   std::atomic<int64_t> waiting_datagrams_{0};
+  std::atomic<uint64_t> resets_reported_{0};
 
   std::atomic<ConnectionManager *> manager_{nullptr};
   std::atomic<int64_t> close_timeout_ms_{5000};

@@ -31,6 +31,7 @@ EventLoop::EventLoop(Engine &engine, uint32_t index, std::unique_ptr<Backend> ba
       index_(index),
       backend_(std::move(backend)),
       threaded_(backend_ == nullptr),
+      task_batch_(kTaskBatch),
       batch_(kDeliveryBatch),
       rng_(static_cast<std::minstd_rand::result_type>(Clock::now().time_since_epoch().count() + index)) {}
 
@@ -52,7 +53,7 @@ EventLoop::~EventLoop() {
 
 void EventLoop::sync(const std::shared_ptr<Connection> &c) {
   if (in_loop()) {  // from a callback on the loop's own thread
-    tasks_.enqueue(c);
+    enqueue(c);
     return;
   }
   if (!threaded_ && try_enter()) {
@@ -67,23 +68,27 @@ void EventLoop::sync(const std::shared_ptr<Connection> &c) {
 
 void EventLoop::output_queued(const std::shared_ptr<Connection> &c, bool need_sync) {
   if (threaded_) {
-    if (need_sync) tasks_.enqueue(c);
+    if (need_sync) enqueue(c);
     // The application has taken every datagram of this connection: this is (likely) its last
     // answer for now, so the worker should write it. Otherwise more answers are coming.
     if (ConnectionAccess::core(*c).input.outstanding() == 0) wake_worker();
     return;
   }
+  // Polled mode. Mid-drain, a connection already marked has nothing to do here.
+  ConnectionCore &core = ConnectionAccess::core(*c);
+  const bool waiting = engine_.waiting_datagrams().load(std::memory_order_relaxed) > 0;
+  const bool eager = core.queued_bytes.load(std::memory_order_relaxed) >= kEagerFlushBytes;
+  if (!need_sync && waiting && !eager) return;
   if (!try_enter()) {  // another thread turns the loop: it writes at the end of its turn
     if (need_sync) post(c);
     return;
   }
   drain_tasks();
   if (need_sync) apply(c);
-  if (engine_.waiting_datagrams().load(std::memory_order_relaxed) <= 0) {
+  if (!waiting) {
     flush_dirty();
     backend_->submit(*this);
-  } else if (Channel *ch = find(ConnectionAccess::core(*c).channel_id);
-             ch != nullptr && ConnectionAccess::core(*c).queued_bytes.load(std::memory_order_relaxed) >= kEagerFlushBytes) {
+  } else if (Channel *ch = find(core.channel_id); ch != nullptr && eager) {
     write(*ch);
     backend_->submit(*this);
   }
@@ -108,7 +113,7 @@ void EventLoop::flush(const std::shared_ptr<Connection> &c) {
 
 void EventLoop::application_idle() {
   if (threaded_) {
-    if (tasks_.size_approx() > 0) wake_worker();
+    if (num_tasks_.load(std::memory_order_relaxed) > 0) wake_worker();
     return;
   }
   if (!try_enter()) return;  // the thread turning the loop writes at the end of its turn
@@ -118,8 +123,13 @@ void EventLoop::application_idle() {
   leave();
 }
 
-void EventLoop::post(const std::shared_ptr<Connection> &c) {
+void EventLoop::enqueue(const std::shared_ptr<Connection> &c) {
   tasks_.enqueue(c);
+  num_tasks_.fetch_add(1, std::memory_order_release);
+}
+
+void EventLoop::post(const std::shared_ptr<Connection> &c) {
+  enqueue(c);
   wake_worker();
 }
 
@@ -149,12 +159,13 @@ void EventLoop::leave() {
 }
 
 void EventLoop::drain_tasks() {
-  std::shared_ptr<Connection> batch[kTaskBatch];
+  if (num_tasks_.load(std::memory_order_acquire) == 0) return;
   size_t n;
-  while ((n = tasks_.try_dequeue_bulk(batch, kTaskBatch)) > 0) {
+  while ((n = tasks_.try_dequeue_bulk(task_batch_.data(), task_batch_.size())) > 0) {
+    num_tasks_.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
     for (size_t i = 0; i < n; ++i) {
-      apply(batch[i]);
-      batch[i].reset();
+      apply(task_batch_[i]);
+      task_batch_[i].reset();
     }
   }
 }
@@ -168,7 +179,7 @@ void EventLoop::turn(int timeout_ms) {
   if (timeout != 0) {
     sleeping_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with wake_worker()
-    if (tasks_.size_approx() > 0 || stopping_.load(std::memory_order_relaxed)) timeout = 0;
+    if (num_tasks_.load(std::memory_order_relaxed) > 0 || stopping_.load(std::memory_order_relaxed)) timeout = 0;
   }
   backend_->wait(timeout, *this);
   sleeping_.store(false, std::memory_order_relaxed);
@@ -193,7 +204,10 @@ int EventLoop::next_timeout(int requested) {
 }
 
 int EventLoop::poll(int timeout_ms) {
-  if (timeout_ms == 0 && num_channels_.load(std::memory_order_relaxed) == 0 && tasks_.size_approx() == 0) return 0;
+  if (timeout_ms == 0 && num_channels_.load(std::memory_order_relaxed) == 0 &&
+      num_tasks_.load(std::memory_order_relaxed) == 0) {
+    return 0;
+  }
   if (!try_enter()) return -1;
   const uint64_t before = activity_;
   turn(timeout_ms);
@@ -287,11 +301,6 @@ void EventLoop::close_all(Clock::time_point deadline) {
 }
 
 // --- channels and requests ----------------------------------------------------------------
-
-Channel *EventLoop::find(uint64_t id) {
-  Channel *ch = channels_.get(id);
-  return ch == nullptr || ch->dead ? nullptr : ch;
-}
 
 Channel *EventLoop::channel_for(const std::shared_ptr<Connection> &c) {
   ConnectionCore &core = ConnectionAccess::core(*c);
@@ -421,6 +430,7 @@ void EventLoop::on_accept_refused(uint64_t id, int error) {
     std::lock_guard lock(ch->core->member_mutex);
     listener = ch->core->listener;
   }
+  count(counters_.accept_refusals);
   if (listener && listener->accept_refusals.fetch_add(1) == 0) {
     log(LogLevel::warning, "listener on " + ch->core->address.to_string() + " cannot accept: " +
                                std::strerror(error) + "; backing off, pending connections stay queued (counted)");

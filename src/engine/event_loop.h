@@ -39,6 +39,7 @@
 #include "engine/channel.h"
 #include "engine/connection_core.h"
 #include "engine/delay_line.h"
+#include "engine/loop_counters.h"
 #include "engine/reader_core.h"
 
 namespace queuednet::detail {
@@ -59,6 +60,8 @@ class EventLoop final : public BackendEvents {
 
   uint32_t index() const { return index_; }
   size_t num_channels() const { return num_channels_.load(std::memory_order_relaxed); }
+  // What this loop counted (written by the loop, readable from any thread).
+  const LoopCounters &counters() const { return counters_; }
 
   // --- Any thread ---------------------------------------------------------------------------
   // Asks the loop to apply what the connection's core now requests (reader or listener,
@@ -110,7 +113,8 @@ class EventLoop final : public BackendEvents {
 
   // Turning (event_loop.cpp).
   void run(BackendKind kind);
-  void post(const std::shared_ptr<Connection> &c);
+  void enqueue(const std::shared_ptr<Connection> &c);  // a request for a later drain
+  void post(const std::shared_ptr<Connection> &c);     // ... and wake the worker
   void wake_worker();
   bool in_loop() const;
   // Polled mode: takes the turn if nobody has it (and this thread is not inside it already).
@@ -124,7 +128,11 @@ class EventLoop final : public BackendEvents {
   void close_all(Clock::time_point deadline);
 
   // Channels and requests (event_loop.cpp).
-  Channel *find(uint64_t id);
+  // The live channel with this id, or nullptr.
+  Channel *find(uint64_t id) {
+    Channel *ch = channels_.get(id);
+    return ch == nullptr || ch->dead ? nullptr : ch;
+  }
   Channel *channel_for(const std::shared_ptr<Connection> &c);
   void apply(const std::shared_ptr<Connection> &c);
   void update_reading(Channel &ch);
@@ -155,6 +163,8 @@ class EventLoop final : public BackendEvents {
   bool pump(Channel &ch);
   bool send_packets(Channel &ch);
   void wrote(Channel &ch, size_t bytes);
+  // Adds what send() accepted since the last call to the loop's counters (core.mutex held).
+  void count_output(Channel &ch);
   void begin_close(Channel &ch, Clock::time_point deadline);
   void detach(Channel &ch);
   // Closes the socket and forgets the channel. `reset` reports it through the manager.
@@ -175,6 +185,7 @@ class EventLoop final : public BackendEvents {
 
   // Requests from other threads: connections to look at. Order does not matter (see sync).
   moodycamel::ConcurrentQueue<std::shared_ptr<Connection>> tasks_;
+  std::atomic<int64_t> num_tasks_{0};  // requests queued and not yet drained: skips empty drains
   std::atomic<bool> sleeping_{false};  // blocked in the backend: a post must wake it
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> stop_deadline_ns_{0};
@@ -182,6 +193,7 @@ class EventLoop final : public BackendEvents {
   // Loop thread only.
   ChannelTable channels_;
   std::atomic<size_t> num_channels_{0};
+  std::vector<std::shared_ptr<Connection>> task_batch_;  // drain_tasks' storage, reused
   std::vector<uint64_t> dirty_;
   std::vector<uint64_t> flushing_;
   std::vector<uint64_t> timed_;
@@ -189,6 +201,7 @@ class EventLoop final : public BackendEvents {
   DelayLine delayed_;
   std::vector<QueuedDatagram> batch_;  // Delivery's storage, reused
   std::minstd_rand rng_;
+  LoopCounters counters_;
   bool closing_all_ = false;
   uint64_t activity_ = 0;  // socket events handled, for poll()'s result
 };

@@ -68,6 +68,8 @@ class EventLoop::Delivery {
           batch[i].connection.reset();
         }
         core.input.consumed.fetch_add(never_taken, std::memory_order_acq_rel);
+        count(core.datagrams_dropped, n_ - pushed);
+        count(loop_.counters_.queue_drops, n_ - pushed);
       }
       if (pushed > 0) {
         if (!loop_.threaded_) loop_.engine_.waiting_datagrams().fetch_add(static_cast<int64_t>(pushed));
@@ -76,6 +78,10 @@ class EventLoop::Delivery {
     }
     reader.datagrams_received.fetch_add(pushed, std::memory_order_relaxed);
     reader.bytes_received.fetch_add(bytes_, std::memory_order_relaxed);
+    count(core.datagrams_in, pushed);
+    count(core.bytes_in, bytes_);
+    count(loop_.counters_.datagrams_in, pushed);
+    count(loop_.counters_.bytes_in, bytes_);
     n_ = 0;
     bytes_ = 0;
   }
@@ -127,7 +133,10 @@ bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t si
         });
         used = result.consumed;
         full = !ignore_budget && over_budget(ch, reader, consumed);
-        if (!result.ok) reader.oversize_frames.fetch_add(1, std::memory_order_relaxed);
+        if (!result.ok) {
+          reader.oversize_frames.fetch_add(1, std::memory_order_relaxed);
+          count(counters_.oversize_frames);
+        }
       }
     }
   }
@@ -158,6 +167,7 @@ bool EventLoop::receive_packet(Channel &ch, const unsigned char *data, size_t si
     ReaderCore &reader = *core.reader;
     const auto payload = verify_udp_packet(data, size, reader.config());
     if (!payload) {
+      count(counters_.bad_datagrams);
       if (reader.bad_udp_datagrams.fetch_add(1, std::memory_order_relaxed) == 0 || log_enabled(LogLevel::debug)) {
         log(LogLevel::warning, "ignoring invalid UDP datagram of " + std::to_string(size) + " byte(s) from " +
                                    NetAddress(from, len).to_string() + " (short or bad checksum; counted)");
@@ -192,7 +202,7 @@ void EventLoop::pause(Channel &ch) {
   set_reading(ch, false);
   ch.core->input.paused.store(true, std::memory_order_seq_cst);
   // A consumer may have caught up before it could see the flag; apply() looks again.
-  tasks_.enqueue(ch.conn);
+  enqueue(ch.conn);
 }
 
 bool EventLoop::below_low_water(Channel &ch) {
@@ -305,6 +315,8 @@ void EventLoop::release_delayed() {
       touch(item.reader, &item.reader->queue);
     } else {
       core.input.consumed.fetch_add(unit, std::memory_order_acq_rel);  // detached or full: never taken
+      count(core.datagrams_dropped);
+      count(counters_.queue_drops);
     }
   }
 }
@@ -337,8 +349,10 @@ bool EventLoop::on_accept(uint64_t id, int fd) {
   std::shared_ptr<Connection> conn = engine_.adopt(fd, Connection::Kind::tcp_stream, peer, &why);
   if (!conn) return false;  // shutting down: adopt closed it
   log(LogLevel::info, "accepted connection from " + peer.to_string());
+  count(counters_.accepted);
   if (!listener->queue.push(index_, ListenerItem{ch->conn, peer, conn})) {
     lock.unlock();
+    count(counters_.queue_drops);
     if (listener->queue.dropped() == 1) {
       log(LogLevel::error, "QueuedConnectionListener queue full! new connections are closed (overflow flag set)");
     }

@@ -37,9 +37,17 @@ void EventLoop::flush_dirty() {
 
 bool EventLoop::write(Channel &ch) { return ch.kind == ChannelKind::datagram ? send_packets(ch) : pump(ch); }
 
+void EventLoop::count_output(Channel &ch) {
+  count(counters_.datagrams_out, ch.core->datagrams_out - ch.datagrams_out_counted);
+  count(counters_.bytes_out, ch.core->bytes_out - ch.bytes_out_counted);
+  ch.datagrams_out_counted = ch.core->datagrams_out;
+  ch.bytes_out_counted = ch.core->bytes_out;
+}
+
 bool EventLoop::take_pending(Channel &ch) {
   std::lock_guard lock(ch.core->mutex);
   ch.core->sync_queued = false;
+  count_output(ch);
   if (ch.core->pending.empty()) return false;
   // Swap, not copy: the writers get this channel's emptied buffer (and its capacity) back.
   ch.out.clear();
@@ -88,6 +96,7 @@ bool EventLoop::send_packets(Channel &ch) {
   {
     std::lock_guard lock(ch.core->mutex);
     ch.core->sync_queued = false;
+    count_output(ch);
     if (ch.packets.empty()) {
       ch.packets.swap(ch.core->packets);
     } else {
@@ -105,6 +114,10 @@ bool EventLoop::send_packets(Channel &ch) {
         backend_->want_writable(ch.id, true);
       }
       return true;
+    }
+    if (n < 0) {
+      count(counters_.udp_send_failures);
+      count(ch.core->datagrams_dropped);
     }
     if (n < 0 && ch.udp_send_failures++ == 0) {
       // The packet is lost (UDP), the socket kept. Logged once per connection, counted always.
@@ -187,6 +200,7 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
   ConnectionCore &core = *ch.core;
   {
     std::lock_guard lock(core.mutex);
+    count_output(ch);
     ::close(ch.fd);
     core.fd.store(-1);
     core.pending.clear();

@@ -1,0 +1,120 @@
+// Google Benchmark of the thread hand-off alone, no sockets: P "loop" threads push batches of
+// datagrams into a reader queue (QueuedDatagram, ResultQueue, as a loop delivers them) and
+// take back what the consumers answered; C "application" threads pop each datagram, count it
+// against its connection's input budget, and answer it by framing it into the connection's
+// output under its lock and asking its loop to write it, as get_data() and send() do.
+// Reports datagrams per second through the whole round trip.
+#include <benchmark/benchmark.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "engine/connection_core.h"
+#include "engine/engine.h"
+#include "engine/queued_datagram.h"
+#include "engine/result_queue.h"
+#include "framing/frame_encoder.h"
+
+using namespace queuednet;
+using detail::ConnectionAccess;
+
+namespace {
+
+constexpr size_t kBatch = 16;         // datagrams one receive delivers
+constexpr int64_t kPerProducer = 200000;
+
+struct Rig {
+  explicit Rig(int loops) : engine(std::make_shared<detail::Engine>(0, BackendKind::poll)), syncs(loops) {
+    for (int i = 0; i < loops; ++i) {
+      int fds[2];
+      ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
+      ::close(fds[1]);
+      std::string why;
+      connections.push_back(engine->adopt(fds[0], Connection::Kind::tcp_stream, NetAddress(), &why));
+    }
+  }
+  std::shared_ptr<detail::Engine> engine;
+  std::vector<std::shared_ptr<Connection>> connections;  // one per loop
+  detail::ResultQueue<detail::QueuedDatagram> queue{1 << 30};
+  std::vector<moodycamel::ConcurrentQueue<std::shared_ptr<Connection>>> syncs;  // each loop's requests
+};
+
+// A loop: delivers its connection's datagrams in batches, and writes what was answered.
+void loop_thread(Rig &rig, uint32_t index, std::atomic<int64_t> &answered) {
+  const std::shared_ptr<Connection> &c = rig.connections[index];
+  detail::ConnectionCore &core = ConnectionAccess::core(*c);
+  const unsigned char payload[32] = {};
+  std::vector<unsigned char> out;
+  detail::QueuedDatagram batch[kBatch];
+  std::shared_ptr<Connection> request;
+  uint64_t delivered = 0;
+  for (int64_t sent = 0; sent < kPerProducer;) {
+    for (size_t i = 0; i < kBatch; ++i) batch[i] = detail::QueuedDatagram(c, payload, sizeof payload);
+    delivered += kBatch * detail::InputAccount::unit(sizeof payload);
+    core.input.delivered.store(delivered, std::memory_order_release);
+    sent += static_cast<int64_t>(rig.queue.push(index, batch, kBatch));
+    while (rig.syncs[index].try_dequeue(request)) {  // the write: take what was answered
+      std::lock_guard lock(core.mutex);
+      core.sync_queued = false;
+      out.clear();
+      out.swap(core.pending);
+    }
+  }
+  while (answered.load(std::memory_order_relaxed) < kPerProducer * static_cast<int64_t>(rig.connections.size())) {
+    while (rig.syncs[index].try_dequeue(request)) {
+      std::lock_guard lock(core.mutex);
+      core.sync_queued = false;
+      core.pending.clear();
+    }
+  }
+}
+
+// An application thread: get_data() then send() of an answer.
+void app_thread(Rig &rig, std::atomic<int64_t> &answered, int64_t total) {
+  const detail::FrameConfig config;
+  detail::QueuedDatagram d;
+  int64_t mine = 0;  // added to the shared count in steps, so the count costs nothing per datagram
+  while (answered.load(std::memory_order_relaxed) < total) {
+    if (!rig.queue.pop(d)) {
+      answered.fetch_add(mine, std::memory_order_relaxed);
+      mine = 0;
+      continue;
+    }
+    detail::ConnectionCore &core = ConnectionAccess::core(*d.connection);
+    core.input.consumed.fetch_add(detail::InputAccount::unit(d.size), std::memory_order_seq_cst);
+    benchmark::DoNotOptimize(core.input.paused.load(std::memory_order_seq_cst));
+    bool need_sync;
+    {
+      std::lock_guard lock(core.mutex);
+      detail::append_tcp_frame(core.pending, d.data(), d.size, config);
+      need_sync = !core.sync_queued;
+      core.sync_queued = true;
+    }
+    if (need_sync) rig.syncs[core.loop_index].enqueue(d.connection);
+    if (++mine == 256) {
+      answered.fetch_add(mine, std::memory_order_relaxed);
+      mine = 0;
+    }
+  }
+}
+
+void BM_HandOff(benchmark::State &state) {
+  const int threads = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    Rig rig(threads);
+    std::atomic<int64_t> answered{0};
+    const int64_t total = kPerProducer * threads;
+    std::vector<std::thread> all;
+    for (int i = 0; i < threads; ++i) all.emplace_back(loop_thread, std::ref(rig), static_cast<uint32_t>(i), std::ref(answered));
+    for (int i = 0; i < threads; ++i) all.emplace_back(app_thread, std::ref(rig), std::ref(answered), total);
+    for (auto &t : all) t.join();
+    state.SetItemsProcessed(state.items_processed() + total);
+  }
+}
+BENCHMARK(BM_HandOff)->Arg(1)->Arg(4)->ArgName("loops_and_app_threads")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
