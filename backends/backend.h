@@ -44,7 +44,7 @@ class BackendEvents {
   // The read side ended: 0 = orderly EOF, otherwise an errno value. For listeners, a fatal
   // accept error. No more reads are reported for this id.
   virtual void on_read_closed(uint64_t id, int error) = 0;
-  // Readiness backends: a stream that returned -EAGAIN from send() can take bytes again.
+  // A socket whose send returned -EAGAIN (a stream, or UDP) can take bytes again.
   virtual void on_writable(uint64_t id) = 0;
   // Completion backends: a kSendPending send finished with `result` bytes or -errno. Reported
   // even after remove(), so the loop knows when the kernel no longer reads the buffer.

@@ -36,21 +36,13 @@ Drain ReadinessIo::accept_all(uint64_t id, int fd, BackendEvents &events) {
 }
 
 Drain ReadinessIo::receive(uint64_t id, int fd, ChannelKind kind, bool peer_closed, BackendEvents &events) {
-  const bool dgram = kind == ChannelKind::datagram;
+  if (kind == ChannelKind::datagram) return receive_datagrams(id, fd, events);
   for (int i = 0; i < kReadsPerTurn; ++i) {
-    sockaddr_storage from;
-    socklen_t from_len = sizeof from;
-    const ssize_t n = dgram ? ::recvfrom(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT,
-                                         reinterpret_cast<sockaddr *>(&from), &from_len)
-                            : ::recv(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
-    if (n > 0 || (n == 0 && dgram)) {
-      // A 0-byte UDP datagram is a datagram, not a close (Panda3D closes the socket here).
+    const ssize_t n = ::recv(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+    if (n > 0) {
       // The callback may close the channel: then `fd` is no longer ours to read.
-      if (!events.on_data(id, buffer_.data(), static_cast<size_t>(n),
-                          dgram ? reinterpret_cast<const sockaddr *>(&from) : nullptr, dgram ? from_len : 0)) {
-        return Drain::stopped;
-      }
-      if (!dgram && !peer_closed && static_cast<size_t>(n) < buffer_.size()) return Drain::idle;
+      if (!events.on_data(id, buffer_.data(), static_cast<size_t>(n), nullptr, 0)) return Drain::stopped;
+      if (!peer_closed && static_cast<size_t>(n) < buffer_.size()) return Drain::idle;
       continue;
     }
     if (n == 0) {
@@ -59,9 +51,40 @@ Drain ReadinessIo::receive(uint64_t id, int fd, ChannelKind kind, bool peer_clos
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) return Drain::idle;
     if (errno == EINTR) continue;
-    if (dgram) continue;  // ICMP errors (ECONNREFUSED...) do not end a UDP socket
     events.on_read_closed(id, errno);
     return Drain::stopped;
+  }
+  return Drain::more;
+}
+
+Drain ReadinessIo::receive_datagrams(uint64_t id, int fd, BackendEvents &events) {
+  constexpr size_t kSlot = 65536;  // any UDP packet fits
+  if (datagram_buffer_.empty()) datagram_buffer_.resize(kDatagramBatch * kSlot);
+  for (int round = 0; round < kDatagramReadsPerTurn; ++round) {
+    for (unsigned i = 0; i < kDatagramBatch; ++i) {
+      slots_[i] = iovec{datagram_buffer_.data() + i * kSlot, kSlot};
+      messages_[i] = mmsghdr{};
+      messages_[i].msg_hdr.msg_name = &senders_[i];
+      messages_[i].msg_hdr.msg_namelen = sizeof senders_[i];
+      messages_[i].msg_hdr.msg_iov = &slots_[i];
+      messages_[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = ::recvmmsg(fd, messages_, kDatagramBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return Drain::idle;
+      continue;  // EINTR, or an ICMP error (ECONNREFUSED...): it does not end a UDP socket
+    }
+    // Every packet read is reported, even after the loop stopped reading (they left the
+    // socket already); only the socket is not read again. A 0-byte packet is a datagram, not
+    // a close (Panda3D closes the socket on one).
+    bool keep = true;
+    for (int i = 0; i < n; ++i) {
+      keep = events.on_data(id, static_cast<const unsigned char *>(slots_[i].iov_base), messages_[i].msg_len,
+                            reinterpret_cast<const sockaddr *>(&senders_[i]), messages_[i].msg_hdr.msg_namelen) &&
+             keep;
+    }
+    if (!keep) return Drain::stopped;
+    if (static_cast<unsigned>(n) < kDatagramBatch) return Drain::idle;
   }
   return Drain::more;
 }

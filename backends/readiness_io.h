@@ -2,6 +2,9 @@
 // socket is ready: accept, receive, send. Shared so both report events identically.
 #pragma once
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -11,8 +14,11 @@
 namespace queuednet::detail {
 
 // Reads per ready socket before moving on to the others (fairness); the backend comes back to
-// a socket that hit the cap without waiting.
+// a socket that hit the cap without waiting. A UDP read is one recvmmsg of up to
+// kDatagramBatch packets.
 inline constexpr int kReadsPerTurn = 16;
+inline constexpr int kDatagramReadsPerTurn = 4;
+inline constexpr unsigned kDatagramBatch = 16;
 
 // Outcome of draining a socket.
 enum class Drain {
@@ -30,11 +36,18 @@ class ReadinessIo {
   // Receives until EAGAIN, EOF/error (reported, `stopped`), the cap, or the loop stops reading.
   // A stream read shorter than the buffer means the socket is empty, so it stops there unless
   // `peer_closed` (the kernel reported RDHUP/HUP), in which case it reads on to observe the EOF.
+  // UDP sockets are read in batches (recvmmsg); every packet of a batch is reported.
   Drain receive(uint64_t id, int fd, ChannelKind kind, bool peer_closed, BackendEvents &events);
   static ssize_t send(int fd, const unsigned char *data, size_t size);
 
  private:
-  std::vector<unsigned char> buffer_;
+  Drain receive_datagrams(uint64_t id, int fd, BackendEvents &events);
+
+  std::vector<unsigned char> buffer_;           // streams
+  std::vector<unsigned char> datagram_buffer_;  // kDatagramBatch packets of up to 64 KiB, on first use
+  mmsghdr messages_[kDatagramBatch];
+  iovec slots_[kDatagramBatch];
+  sockaddr_storage senders_[kDatagramBatch];
 };
 
 // True for the accept errors that mean "out of descriptors or memory": back off, keep the

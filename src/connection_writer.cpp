@@ -6,6 +6,7 @@
 #include "engine/connection_core.h"
 #include "engine/engine.h"
 #include "engine/event_loop.h"
+#include "engine/socket_ops.h"
 #include "error_record.h"
 #include "framing/frame_encoder.h"
 #include "log.h"
@@ -159,11 +160,14 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     if (a == Admission::refused) return false;
     killed = a == Admission::kill;
     if (!killed) {
-      detail::PendingPacket p{address, {}};
-      p.bytes.reserve(packet);
-      detail::append_udp_packet(p.bytes, static_cast<const unsigned char *>(datagram.get_data()),
+      detail::PacketQueue &q = core.packets;
+      detail::PendingPacket p;
+      p.to_len = detail::destination_for(address, core.address.get_family(), p.to);
+      p.offset = static_cast<uint32_t>(q.bytes.size());
+      p.size = static_cast<uint32_t>(packet);
+      detail::append_udp_packet(q.bytes, static_cast<const unsigned char *>(datagram.get_data()),
                                 datagram.get_length(), config);
-      core.packets.push_back(std::move(p));
+      q.packets.push_back(p);
       core.queued_bytes.fetch_add(packet, std::memory_order_relaxed);
       ++core.datagrams_out;
       core.bytes_out += packet;

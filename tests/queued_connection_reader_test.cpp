@@ -498,3 +498,34 @@ TEST(QueuedConnectionReader, UdpDropProbabilityDropsAndCounts) {
   EXPECT_EQ(dg.get_message(), "kept");
   EXPECT_EQ(reader.get_num_udp_dropped(), 20u);
 }
+
+TEST(QueuedConnectionReader, UdpBurstArrivesWholeAndInOrderThroughBatchedSendAndReceive) {
+  constexpr int kPackets = 500;
+  auto manager = qt::make_manager();
+  QueuedConnectionReader reader(manager.get(), 0);
+  reader.set_input_budget(kPackets, 1 << 20);
+  ConnectionWriter writer(manager.get(), 0);
+  auto server = manager->open_UDP_connection("127.0.0.1", 0);
+  auto client = manager->open_UDP_connection(0);  // dual-stack, sending to an IPv4 address
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(server->set_recv_buffer_size(1 << 20));
+  ASSERT_TRUE(reader.add_connection(server));
+  NetAddress to;
+  to.set_host("127.0.0.1", server->get_address().get_port());
+  for (int i = 0; i < kPackets; ++i) {
+    ASSERT_TRUE(writer.send(Datagram(std::to_string(i) + std::string(static_cast<size_t>(i % 50), '.')), client, to));
+  }
+  std::vector<int> got;
+  NetDatagram dg;
+  ASSERT_TRUE(qt::eventually([&] {
+    while (reader.data_available() && reader.get_data(dg)) {
+      got.push_back(std::stoi(dg.get_message()));
+      EXPECT_EQ(dg.get_address().get_ip_string(), "127.0.0.1");
+    }
+    return got.size() == kPackets;
+  }));
+  for (int i = 0; i < kPackets; ++i) ASSERT_EQ(got[i], i);  // loopback keeps UDP order
+  EXPECT_EQ(client->get_statistics().datagrams_out, static_cast<uint64_t>(kPackets));
+  EXPECT_EQ(manager->get_statistics().udp_send_failures, 0u);
+}

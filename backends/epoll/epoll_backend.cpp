@@ -1,5 +1,5 @@
 // Internal. Edge-triggered epoll backend: every socket is registered once for input, output
-// and peer hang-up; wake-ups come through an eventfd. Sockets that still have data after
+// (streams and UDP) and peer hang-up; wake-ups come through an eventfd. Sockets that still have data after
 // kReadsPerTurn reads, or whose reading was just turned on, go on a ready list that the next
 // wait() serves without blocking, since no new edge will come for them.
 #include <sys/epoll.h>
@@ -32,7 +32,9 @@ class EpollBackend final : public Backend {
   void add(uint64_t id, int fd, ChannelKind kind) override {
     epoll_event ev{};
     ev.data.u64 = id;
-    ev.events = EPOLLIN | EPOLLET | (kind == ChannelKind::stream ? (EPOLLOUT | EPOLLRDHUP) : 0u);
+    ev.events = EPOLLIN | EPOLLET;
+    if (kind != ChannelKind::listener) ev.events |= EPOLLOUT;  // a full send buffer: wait for room
+    if (kind == ChannelKind::stream) ev.events |= EPOLLRDHUP;
     ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
     Entry &e = entries_.insert(id);
     e.fd = fd;
@@ -75,7 +77,7 @@ class EpollBackend final : public Backend {
       }
       if (what & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
         const Entry *e = entries_.find(id);  // re-find: the read callbacks may have removed it
-        if (e != nullptr && e->kind == ChannelKind::stream) events.on_writable(id);
+        if (e != nullptr && e->kind != ChannelKind::listener) events.on_writable(id);
       }
     }
     for (uint64_t id : again_) serve_read(id, false, events);

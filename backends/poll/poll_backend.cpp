@@ -1,6 +1,6 @@
 // Internal. poll() backend: the portable floor, level-triggered, with no descriptor limit
 // (fd_set-based polling stops at 1,024). POLLIN is requested only while the loop reads a
-// socket, POLLOUT only while a stream has bytes waiting.
+// socket, POLLOUT only while it has bytes waiting.
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -81,7 +81,7 @@ class PollBackend final : public Backend {
       if (what & (POLLIN | POLLHUP | POLLERR)) serve_read(id, (what & (POLLHUP | POLLERR)) != 0, events);
       if (what & (POLLOUT | POLLHUP | POLLERR)) {
         const Entry *e = entries_.find(id);
-        if (e != nullptr && e->kind == ChannelKind::stream && (events_of(id) & POLLOUT)) events.on_writable(id);
+        if (e != nullptr && e->kind != ChannelKind::listener && (events_of(id) & POLLOUT)) events.on_writable(id);
       }
     }
     for (uint64_t id : again_) serve_read(id, false, events);

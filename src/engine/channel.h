@@ -39,7 +39,7 @@ struct Channel {
   // Output.
   std::vector<unsigned char> out;  // being written; the kernel may hold it (send_pending)
   size_t out_off = 0;
-  std::vector<PendingPacket> packets;  // UDP packets waiting for socket space
+  PacketQueue packets;  // UDP packets being sent; the first packets_off are gone
   size_t packets_off = 0;
   bool send_pending = false;
   bool wants_write = false;

@@ -7,6 +7,9 @@
 // from different threads cannot be applied out of order.
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -23,9 +26,24 @@ class Engine;
 struct ReaderCore;
 struct ListenerCore;
 
+// A UDP packet waiting to be sent: its destination and where its bytes are in the
+// connection's packet buffer (one buffer for all, no allocation per packet).
 struct PendingPacket {
-  NetAddress to;
+  sockaddr_in6 to;  // holds a sockaddr_in as well
+  socklen_t to_len;
+  uint32_t offset;
+  uint32_t size;
+};
+
+// UDP packets in send order.
+struct PacketQueue {
+  std::vector<PendingPacket> packets;
   std::vector<unsigned char> bytes;
+  bool empty() const { return packets.empty(); }
+  void clear() {
+    packets.clear();
+    bytes.clear();
+  }
 };
 
 // Datagrams the loop delivered to the connection's reader and the application has not taken
@@ -68,7 +86,7 @@ struct ConnectionCore {
   // setsockopt on a reused descriptor).
   std::mutex mutex;
   std::vector<unsigned char> pending;  // framed TCP bytes, in send order
-  std::vector<PendingPacket> packets;  // UDP packets, in send order
+  PacketQueue packets;                 // UDP packets, in send order
   bool sync_queued = false;     // the loop was asked to look at it and has not taken `pending` yet
   bool kill_requested = false;  // slow consumer: close at once, discarding output
   bool slow_consumer_logged = false;

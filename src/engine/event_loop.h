@@ -21,6 +21,9 @@
 // thread; poll and drain_and_close by application threads (polled mode); run by its worker.
 #pragma once
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -50,6 +53,8 @@ class Engine;
 inline constexpr size_t kEagerFlushBytes = 256u << 10;
 // Datagrams pushed to a reader's queue at once.
 inline constexpr size_t kDeliveryBatch = 32;
+// UDP packets sent with one sendmmsg.
+inline constexpr size_t kPacketBatch = 64;
 
 class EventLoop final : public BackendEvents {
  public:
@@ -200,6 +205,8 @@ class EventLoop final : public BackendEvents {
   std::vector<Touched> touched_;
   DelayLine delayed_;
   std::vector<QueuedDatagram> batch_;  // Delivery's storage, reused
+  mmsghdr mmsg_[kPacketBatch];         // send_packets' storage
+  iovec iov_[kPacketBatch];
   std::minstd_rand rng_;
   LoopCounters counters_;
   bool closing_all_ = false;

@@ -2,6 +2,7 @@
 // UDP packets, graceful close and destruction.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -97,35 +98,55 @@ bool EventLoop::send_packets(Channel &ch) {
     std::lock_guard lock(ch.core->mutex);
     ch.core->sync_queued = false;
     count_output(ch);
+    PacketQueue &queued = ch.core->packets;
     if (ch.packets.empty()) {
-      ch.packets.swap(ch.core->packets);
-    } else {
-      for (PendingPacket &p : ch.core->packets) ch.packets.push_back(std::move(p));
-      ch.core->packets.clear();
+      std::swap(ch.packets, queued);  // the writers get this channel's emptied buffers back
+    } else if (!queued.empty()) {
+      const uint32_t base = static_cast<uint32_t>(ch.packets.bytes.size());
+      ch.packets.bytes.insert(ch.packets.bytes.end(), queued.bytes.begin(), queued.bytes.end());
+      for (PendingPacket p : queued.packets) {
+        p.offset += base;
+        ch.packets.packets.push_back(p);
+      }
+      queued.clear();
     }
   }
-  const int family = ch.core->address.get_family();
-  while (ch.packets_off < ch.packets.size()) {
-    const PendingPacket &p = ch.packets[ch.packets_off];
-    const ssize_t n = send_datagram_to(ch.fd, p.bytes.data(), p.bytes.size(), p.to, family);
-    if (n == -EAGAIN || n == -EWOULDBLOCK) {  // socket buffer full: wait for room, lose nothing
+  // One sendmmsg for up to kPacketBatch packets.
+  std::vector<PendingPacket> &packets = ch.packets.packets;
+  while (ch.packets_off < packets.size()) {
+    const size_t n = std::min(packets.size() - ch.packets_off, kPacketBatch);
+    for (size_t i = 0; i < n; ++i) {
+      PendingPacket &p = packets[ch.packets_off + i];
+      iov_[i] = iovec{ch.packets.bytes.data() + p.offset, p.size};
+      mmsg_[i] = mmsghdr{};
+      mmsg_[i].msg_hdr.msg_name = &p.to;
+      mmsg_[i].msg_hdr.msg_namelen = p.to_len;
+      mmsg_[i].msg_hdr.msg_iov = &iov_[i];
+      mmsg_[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int sent = ::sendmmsg(ch.fd, mmsg_, static_cast<unsigned>(n), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {  // socket buffer full: wait, lose nothing
       if (!ch.wants_write) {
         ch.wants_write = true;
         backend_->want_writable(ch.id, true);
       }
       return true;
     }
-    if (n < 0) {
+    if (sent < 0 && errno == EINTR) continue;
+    const size_t done = sent > 0 ? static_cast<size_t>(sent) : 1;
+    if (sent < 0) {  // the first packet was refused: it is lost (UDP), the socket kept
+      const int err = errno;
       count(counters_.udp_send_failures);
       count(ch.core->datagrams_dropped);
+      if (ch.udp_send_failures++ == 0) {
+        log(LogLevel::warning, "UDP send from " + ch.core->address.to_string() + " failed: " + std::strerror(err) +
+                                   " (further failures on this socket are counted, not logged)");
+      }
     }
-    if (n < 0 && ch.udp_send_failures++ == 0) {
-      // The packet is lost (UDP), the socket kept. Logged once per connection, counted always.
-      log(LogLevel::warning, "UDP send to " + p.to.to_string() + " failed: " + std::strerror(static_cast<int>(-n)) +
-                                 " (further failures on this socket are counted, not logged)");
-    }
-    wrote(ch, p.bytes.size());
-    ++ch.packets_off;
+    size_t bytes = 0;
+    for (size_t i = 0; i < done; ++i) bytes += packets[ch.packets_off + i].size;
+    ch.packets_off += done;
+    wrote(ch, bytes);
   }
   ch.packets.clear();
   ch.packets_off = 0;

@@ -153,15 +153,14 @@ int open_udp(const NetAddress *addr, int port, bool for_broadcast, std::error_co
   return fd;
 }
 
-ssize_t send_datagram_to(int fd, const unsigned char *data, size_t size, const NetAddress &to, int socket_family) {
-  ssize_t n;
+socklen_t destination_for(const NetAddress &to, int socket_family, sockaddr_in6 &out) {
   if (socket_family == AF_INET6 && to.get_family() == AF_INET) {
-    const sockaddr_in6 a6 = mapped(to);
-    n = ::sendto(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<const sockaddr *>(&a6), sizeof a6);
-  } else {
-    n = ::sendto(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL, to.get_sockaddr(), to.get_sockaddr_len());
+    out = mapped(to);
+    return sizeof(sockaddr_in6);
   }
-  return n < 0 ? -errno : n;
+  const socklen_t len = to.get_sockaddr_len();
+  std::memcpy(&out, to.get_sockaddr(), len);
+  return len;
 }
 
 bool set_int_option(int fd, int level, int name, int value, std::error_code &ec) {

@@ -2,6 +2,8 @@
 // socket is non-blocking and close-on-exec. Errors come back as -errno or std::error_code.
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -25,8 +27,10 @@ int connect_tcp(const NetAddress &addr, int timeout_ms, std::error_code &ec);
 // port == 0 leaves it unbound (dual-stack). Returns fd or -1.
 int open_udp(const NetAddress *addr, int port, bool for_broadcast, std::error_code &ec);
 
-// sendto, mapping an IPv4 destination for a dual-stack (AF_INET6) socket. Bytes or -errno.
-ssize_t send_datagram_to(int fd, const unsigned char *data, size_t size, const NetAddress &to, int socket_family);
+// The socket address to send to `to` from a socket of `socket_family`: an IPv4 destination is
+// mapped (::ffff:a.b.c.d) for a dual-stack AF_INET6 socket. Returns its length. A sockaddr_in6
+// holds a sockaddr_in as well.
+socklen_t destination_for(const NetAddress &to, int socket_family, sockaddr_in6 &out);
 
 // setsockopt of an int value; true on success.
 bool set_int_option(int fd, int level, int name, int value, std::error_code &ec);
