@@ -33,6 +33,7 @@ void bind_connection(py::module_ &m) {
       .def("get_kind", &Connection::get_kind)
       .def("get_fd", &Connection::get_fd, "The socket descriptor (-1 once closed).")
       .def("is_open", &Connection::is_open)
+      .def("get_statistics", &Connection::get_statistics, "A snapshot of this connection's counters.")
       .def("get_pending_output", &Connection::get_pending_output,
            "Bytes handed to writers and not yet taken by the kernel.")
       .def("set_no_delay", &Connection::set_no_delay, py::arg("flag"))

@@ -142,7 +142,8 @@ void bind_connection_manager(py::module_ &m) {
       .def("get_num_connections", &ConnectionManager::get_num_connections)
       .def("set_default_no_delay", &ConnectionManager::set_default_no_delay, py::arg("flag"),
            "TCP_NODELAY on new TCP connections (default True).")
-      .def("get_default_no_delay", &ConnectionManager::get_default_no_delay);
+      .def("get_default_no_delay", &ConnectionManager::get_default_no_delay)
+      .def("get_statistics", &ConnectionManager::get_statistics, "A snapshot of the manager's counters.");
   cm.attr("Interface") = m.attr("NetworkInterface");
 
   py::class_<QueuedConnectionManager, ConnectionManager, std::shared_ptr<QueuedConnectionManager>> qcm(

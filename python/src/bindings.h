@@ -29,6 +29,7 @@ void bind_connection_manager(py::module_ &m);
 void bind_connection_reader(py::module_ &m);
 void bind_connection_listener(py::module_ &m);
 void bind_connection_writer(py::module_ &m);
+void bind_statistics(py::module_ &m);
 
 // Panda3D's Python name of a C++ method: delete each '_' and upper-case the character after it
 // (open_TCP_client_connection -> openTCPClientConnection, get_z_string -> getZString).

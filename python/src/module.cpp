@@ -69,6 +69,7 @@ PYBIND11_MODULE(_queuednet, m) {
   bind_datagram(m);
   bind_datagram_iterator(m);
   bind_net_address(m);
+  bind_statistics(m);
   bind_connection(m);
   bind_connection_manager(m);
   bind_connection_reader(m);

@@ -148,3 +148,30 @@ def test_manager_queries():
     assert str(address) == "[::1]:80"
     assert not address.setHost("no-such-host.invalid", 80)
     assert qn.last_error().errc == qn.errc.host_not_found and str(address) == "[::1]:80"
+
+
+def test_statistics_count_the_exchange(threads):
+    server = Server(threads)
+    client = Client(server.port)
+    connection = server.accept()
+    assert connection is not None
+    for i in range(5):
+        datagram = qn.Datagram()
+        datagram.addUint32(i)
+        assert client.writer.send(datagram, client.connection)
+    got = qn.NetDatagram()
+    received = 0
+
+    def five_received():
+        nonlocal received
+        while server.reader.dataAvailable() and server.reader.getData(got):
+            received += 1
+        return received == 5
+
+    assert eventually(five_received)
+    stats = server.manager.getStatistics()
+    assert stats.connections_accepted == 1 and stats.datagrams_in == 5 and stats.bytes_in == 20
+    assert stats.num_threads == threads and stats.backend == server.manager.getBackend()
+    assert connection.getStatistics().datagrams_in == 5
+    assert eventually(lambda: (client.reader.poll(), client.connection.getStatistics().bytes_queued == 0)[1])
+    assert client.connection.getStatistics().datagrams_out == 5
