@@ -529,3 +529,20 @@ TEST(QueuedConnectionReader, UdpBurstArrivesWholeAndInOrderThroughBatchedSendAnd
   EXPECT_EQ(client->get_statistics().datagrams_out, static_cast<uint64_t>(kPackets));
   EXPECT_EQ(manager->get_statistics().udp_send_failures, 0u);
 }
+
+TEST(QueuedConnectionReader, HugeTimeoutsWaitAndReturnWhenDataArrives) {
+  qt::Server server;
+  qt::RawClient raw(server.port);
+  ASSERT_NE(server.accept_one(), nullptr);
+  server.manager->set_close_timeout(1e300);
+  EXPECT_GT(server.manager->get_close_timeout(), 1e6);  // capped, not overflowed
+  std::atomic<bool> got{false};
+  std::thread waiter([&] { got = server.reader.wait_for_data(1e300); });
+  ASSERT_TRUE(raw.send_all(qt::frame2("wake up")));
+  waiter.join();  // a converted-and-overflowed timeout would return at once (false) or never
+  EXPECT_TRUE(got.load());
+  NetDatagram dg;
+  ASSERT_TRUE(server.reader.get_data(dg));
+  EXPECT_EQ(dg.get_message(), "wake up");
+  server.manager->set_close_timeout(5.0);
+}
