@@ -18,6 +18,10 @@
 //   at most kReadsPerTurn per socket per turn, so the sender's address comes with each packet.
 // - Sends: IORING_OP_SEND (5.6); SQEs accumulate during a loop turn and reach the kernel in
 //   the one io_uring_enter of the next wait(), or at submit().
+// - Registered files (sparse table, 5.19; at most RLIMIT_NOFILE slots): each socket is
+//   registered in the slot its channel id names, so requests on it skip the per-request file
+//   lookup (fget). A channel whose slot is past the table, or a kernel that refuses the
+//   table, uses the plain descriptor. A worker's ring also registers its own descriptor (5.18).
 // - Wake-ups: multishot poll on an eventfd that wake() writes.
 // - The CQ is 4× the SQ; with IORING_FEAT_NODROP (5.5) the kernel keeps overflowed completions,
 //   and overflow is detected and logged once.
@@ -26,9 +30,11 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +53,7 @@ constexpr unsigned kBufferCount = 1024;  // power of two
 constexpr unsigned kBufferSize = 16384;
 constexpr unsigned short kBufferGroup = 1;
 constexpr int kSubmitRounds = 8;
+constexpr unsigned kMaxFixedFiles = 65536;  // registered-file slots (the kernel caps them at RLIMIT_NOFILE)
 
 enum Op : uint64_t { kRecv = 1, kAccept = 2, kSend = 3, kPollIn = 4, kPollOut = 5, kWake = 6, kCancel = 7 };
 constexpr uint64_t tag(uint64_t id, Op op) { return (id << 4) | op; }
@@ -103,6 +110,14 @@ class IoUringBackend final : public Backend {
       return false;
     }
     if (!probe_opcodes(error) || !setup_buffers(error)) return false;
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    fixed_slots_ = static_cast<unsigned>(std::min<rlim_t>(files.rlim_cur, kMaxFixedFiles));
+    if (io_uring_register_files_sparse(&ring_, fixed_slots_) != 0) fixed_slots_ = 0;
+    // A worker's ring is entered by its thread alone: register the ring's own descriptor too,
+    // so io_uring_enter skips looking it up (5.18). Registration is per thread, so a polled
+    // ring, which any application thread may turn, keeps the plain descriptor.
+    if (options.single_thread) io_uring_register_ring_fd(&ring_);
     wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wakefd_ < 0) {
       *error = std::string("eventfd: ") + std::strerror(errno);
@@ -118,6 +133,13 @@ class IoUringBackend final : public Backend {
     Entry &e = entries_.insert(id);
     e.fd = fd;
     e.kind = kind;
+    const unsigned slot = slot_of(id);
+    if (slot < fixed_slots_ && io_uring_register_files_update(&ring_, slot, &fd, 1) == 1) {
+      e.target = static_cast<int>(slot);
+      e.fixed = true;
+    } else {
+      e.target = fd;
+    }
   }
 
   void set_reading(uint64_t id, bool on) override {
@@ -134,8 +156,10 @@ class IoUringBackend final : public Backend {
   }
 
   ssize_t send(uint64_t id, int fd, const unsigned char *data, size_t size) override {
+    const Entry *e = entries_.find(id);
     io_uring_sqe *sqe = get_sqe();
-    io_uring_prep_send(sqe, fd, data, size, MSG_NOSIGNAL);
+    io_uring_prep_send(sqe, e != nullptr ? e->target : fd, data, size, MSG_NOSIGNAL);
+    if (e != nullptr && e->fixed) sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, tag(id, kSend));
     return kSendPending;
   }
@@ -144,7 +168,8 @@ class IoUringBackend final : public Backend {
     Entry *e = entries_.find(id);
     if (!on || e == nullptr) return;  // a one-shot poll: it fires once
     io_uring_sqe *sqe = get_sqe();
-    io_uring_prep_poll_add(sqe, e->fd, POLLOUT);
+    io_uring_prep_poll_add(sqe, e->target, POLLOUT);
+    if (e->fixed) sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, tag(id, kPollOut));
   }
 
@@ -152,10 +177,16 @@ class IoUringBackend final : public Backend {
     Entry *e = entries_.find(id);
     if (e == nullptr) return;
     if (e->armed && !e->cancelling) cancel_read(id, *e);
+    const bool fixed = e->fixed;
     entries_.erase(id);
-    // SQEs prepared this turn name the descriptor by number; the loop closes it right after
-    // this returns and a new socket may get the same number, so they must reach the kernel now.
+    // SQEs prepared this turn name the descriptor (or its slot) by number; the loop closes it
+    // right after this returns and a new socket may get the same number, so they must reach
+    // the kernel now.
     if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
+    if (fixed) {  // the table holds its own reference to the socket: drop it
+      int none = -1;
+      io_uring_register_files_update(&ring_, slot_of(id), &none, 1);
+    }
   }
 
   void wait(int timeout_ms, BackendEvents &events) override {
@@ -217,6 +248,8 @@ class IoUringBackend final : public Backend {
     uint64_t id = 0;
     int fd = -1;
     ChannelKind kind = ChannelKind::stream;
+    int target = -1;          // what SQEs name: the registered slot, or fd
+    bool fixed = false;       // target is a registered slot (IOSQE_FIXED_FILE)
     bool wanted = false;      // reading/accepting requested
     bool armed = false;       // a multishot request is live in the kernel
     bool cancelling = false;  // ...and a cancel for it was submitted
@@ -312,17 +345,18 @@ class IoUringBackend final : public Backend {
     io_uring_sqe *sqe = get_sqe();
     switch (e.kind) {
       case ChannelKind::listener:
-        io_uring_prep_multishot_accept(sqe, e.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        io_uring_prep_multishot_accept(sqe, e.target, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         break;
       case ChannelKind::stream:
-        io_uring_prep_recv_multishot(sqe, e.fd, nullptr, 0, 0);
+        io_uring_prep_recv_multishot(sqe, e.target, nullptr, 0, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT;
         sqe->buf_group = kBufferGroup;
         break;
       case ChannelKind::datagram:
-        io_uring_prep_poll_multishot(sqe, e.fd, POLLIN);
+        io_uring_prep_poll_multishot(sqe, e.target, POLLIN);
         break;
     }
+    if (e.fixed) sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, tag(id, read_op(e.kind)));
     e.armed = true;
   }
@@ -435,6 +469,7 @@ class IoUringBackend final : public Backend {
   bool ring_ready_ = false;
   bool defer_ = false;
   bool taskrun_flag_ = false;
+  unsigned fixed_slots_ = 0;  // size of the registered-file table (0: none)
   io_uring_buf_ring *buf_ring_ = nullptr;
   unsigned char *buffers_ = nullptr;
   int wakefd_ = -1;
