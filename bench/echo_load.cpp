@@ -5,11 +5,14 @@
 // mismatch, lost TCP connection or missing TCP echo (UDP losses are counted, not failures).
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "cli_args.h"
 #include "fd_limit.h"

@@ -10,6 +10,7 @@
 // result=ok|FAILED"; exits 1 when an echo is wrong or missing.
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "cli_args.h"

@@ -28,17 +28,21 @@ cmake -S "$here/install_consumer" -B "$work/consumer" -G "$generator" -DCMAKE_BU
 cmake --build "$work/consumer" >/dev/null
 # pkg-config
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-libdir=$(pkg-config --variable=libdir queuednet)
+libdir=$(realpath "$(pkg-config --variable=libdir queuednet)")  # the .pc file says PREFIX/lib/pkgconfig/../../lib
 # shellcheck disable=SC2046 # word splitting of the flags is intended
 "$cxx" -std=c++20 -O1 -o "$work/consumer-pkgconfig" "$here/install_consumer/consumer.cpp" \
        $(pkg-config --cflags --libs queuednet) -Wl,-rpath,"$libdir"
 
 # The shared targets load the installed libqueuednet.so; the static one does not need it.
-ldd "$work/consumer/consumer-shared" | grep -q "$prefix/lib/libqueuednet.so" \
+# (ldd's output is captured first: grep -q closing the pipe early would fail it under pipefail.)
+shared_libs=$(ldd "$work/consumer/consumer-shared")
+pkgconfig_libs=$(ldd "$work/consumer-pkgconfig")
+static_libs=$(ldd "$work/consumer/consumer-static")
+grep -q "$prefix/lib/libqueuednet.so" <<<"$shared_libs" \
   || { echo "consumer-shared does not load the installed libqueuednet.so"; exit 1; }
-ldd "$work/consumer-pkgconfig" | grep -q "libqueuednet.so" \
-  || { echo "consumer-pkgconfig does not load libqueuednet.so"; exit 1; }
-if ldd "$work/consumer/consumer-static" | grep -q libqueuednet; then
+grep -q "$prefix/lib/libqueuednet.so" <<<"$pkgconfig_libs" \
+  || { echo "consumer-pkgconfig does not load the installed libqueuednet.so"; exit 1; }
+if grep -q libqueuednet <<<"$static_libs"; then
   echo "consumer-static loads libqueuednet.so"; exit 1
 fi
 
