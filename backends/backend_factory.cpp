@@ -27,9 +27,9 @@ std::optional<BackendKind> parse_backend_kind(std::string_view name) noexcept {
 namespace detail {
 namespace {
 
-std::unique_ptr<Backend> make_one(BackendKind kind, std::string *error) {
+std::unique_ptr<Backend> make_one(BackendKind kind, const BackendOptions &options, std::string *error) {
   switch (kind) {
-    case BackendKind::io_uring: return make_io_uring_backend(error);
+    case BackendKind::io_uring: return make_io_uring_backend(options, error);
     case BackendKind::epoll: return make_epoll_backend(error);
     case BackendKind::poll: return make_poll_backend(error);
     case BackendKind::automatic: break;
@@ -41,13 +41,13 @@ std::unique_ptr<Backend> make_one(BackendKind kind, std::string *error) {
 
 #ifndef QUEUEDNET_HAVE_LIBURING
 // Configured without liburing (see CMakeLists.txt): the probe falls back to epoll.
-std::unique_ptr<Backend> make_io_uring_backend(std::string *error) {
+std::unique_ptr<Backend> make_io_uring_backend(const BackendOptions &, std::string *error) {
   *error = "built without liburing";
   return nullptr;
 }
 #endif
 
-std::unique_ptr<Backend> make_backend(BackendKind requested, std::string *error) {
+std::unique_ptr<Backend> make_backend(BackendKind requested, const BackendOptions &options, std::string *error) {
   if (requested == BackendKind::automatic) {
     if (const char *env = std::getenv("QUEUEDNET_BACKEND"); env != nullptr && *env != '\0') {
       const auto forced = parse_backend_kind(env);
@@ -59,13 +59,13 @@ std::unique_ptr<Backend> make_backend(BackendKind requested, std::string *error)
     }
   }
   if (requested != BackendKind::automatic) {
-    auto backend = make_one(requested, error);
+    auto backend = make_one(requested, options, error);
     if (!backend) *error = std::string(to_string(requested)) + " backend unavailable: " + *error;
     return backend;
   }
   for (BackendKind k : {BackendKind::io_uring, BackendKind::epoll, BackendKind::poll}) {
     std::string why;
-    if (auto backend = make_one(k, &why)) return backend;
+    if (auto backend = make_one(k, options, &why)) return backend;
     static std::atomic<bool> logged[4];
     if (!logged[static_cast<int>(k)].exchange(true)) {  // one line per skipped backend per process
       log(LogLevel::warning, std::string(to_string(k)) + " backend unavailable, falling back: " + why);

@@ -15,21 +15,30 @@ namespace queuednet::detail {
 inline constexpr int kReadsPerTurn = 16;
 
 // Outcome of draining a socket.
-enum class Drain { idle, more, closed };
+enum class Drain {
+  idle,     // nothing more to read now
+  more,     // the cap was reached: come back without waiting
+  stopped,  // the loop stopped reading it (or closed it): do not touch the descriptor again
+};
 
 class ReadinessIo {
  public:
   ReadinessIo();
-  // Accepts until EAGAIN or the cap.
+  // Accepts until EAGAIN, the cap, or the loop stops accepting. Running out of descriptors or
+  // memory is reported through on_accept_refused and returns `stopped`.
   Drain accept_all(uint64_t id, int fd, BackendEvents &events);
-  // Receives until EAGAIN, EOF/error (reported) or the cap. A stream read shorter than the
-  // buffer means the socket is empty, so it stops there unless `peer_closed` (the kernel
-  // reported RDHUP/HUP), in which case it reads on to observe the EOF.
+  // Receives until EAGAIN, EOF/error (reported, `stopped`), the cap, or the loop stops reading.
+  // A stream read shorter than the buffer means the socket is empty, so it stops there unless
+  // `peer_closed` (the kernel reported RDHUP/HUP), in which case it reads on to observe the EOF.
   Drain receive(uint64_t id, int fd, ChannelKind kind, bool peer_closed, BackendEvents &events);
   static ssize_t send(int fd, const unsigned char *data, size_t size);
 
  private:
   std::vector<unsigned char> buffer_;
 };
+
+// True for the accept errors that mean "out of descriptors or memory": back off, keep the
+// pending connections.
+bool is_resource_exhaustion(int error);
 
 }  // namespace queuednet::detail

@@ -32,7 +32,7 @@ static void BM_DecodeFramesOneChunk(benchmark::State &state) {
   for (int i = 0; i < 1000; ++i) detail::append_tcp_frame(wire, body.data(), body.size(), config);
   detail::TcpFrameDecoder decoder;
   size_t frames = 0;
-  const detail::TcpFrameDecoder::FrameSink sink = [&](const unsigned char *, size_t) { ++frames; };
+  auto sink = [&](const unsigned char *, size_t) { ++frames; };
   for (auto _ : state) decoder.feed(wire.data(), wire.size(), config, sink);
   state.SetItemsProcessed(static_cast<int64_t>(frames));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * wire.size()));
@@ -45,7 +45,7 @@ static void BM_DecodeFramesByteByByte(benchmark::State &state) {
   const detail::FrameConfig config;
   for (int i = 0; i < 100; ++i) detail::append_tcp_frame(wire, body.data(), body.size(), config);
   detail::TcpFrameDecoder decoder;
-  const detail::TcpFrameDecoder::FrameSink sink = [](const unsigned char *, size_t) {};
+  auto sink = [](const unsigned char *, size_t) {};
   for (auto _ : state) {
     for (unsigned char &b : wire) decoder.feed(&b, 1, config, sink);
   }

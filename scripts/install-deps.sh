@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh          build and test
 #   scripts/install-deps.sh bench    also what bench/run_benchmarks.sh needs (matplotlib, taskset)
 set -euo pipefail
-packages=(g++ cmake ninja-build pkg-config liburing-dev libconcurrentqueue-dev libgtest-dev libbenchmark-dev)
+packages=(g++ cmake ninja-build pkg-config liburing-dev libconcurrentqueue-dev libgtest-dev libbenchmark-dev
+          python3-dev pybind11-dev python3-pybind11 python3-pytest)
 [ "${1:-}" = bench ] && packages+=(python3-matplotlib util-linux)
 missing=()
 for p in "${packages[@]}"; do

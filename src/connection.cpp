@@ -22,7 +22,7 @@ Connection::~Connection() {
   if (fd >= 0) ::close(fd);
 }
 
-NetAddress Connection::get_address() const { return core_->address; }
+const NetAddress &Connection::get_address() const { return core_->address; }
 
 ConnectionManager *Connection::get_manager() const {
   auto engine = core_->engine.lock();
@@ -114,15 +114,12 @@ bool Connection::flush() {
     detail::set_last_error_quiet(make_error_code(errc::connection_closed), "flush on a closed connection");
     return false;
   }
-  std::shared_ptr<Connection> self;
   {
     std::lock_guard lock(core_->mutex);
-    core_->last_flush = std::chrono::steady_clock::now();
-    if (core_->flush_queued) return true;
-    core_->flush_queued = true;
+    if (core_->collect_tcp) core_->last_flush = std::chrono::steady_clock::now();
+    core_->sync_queued = true;
   }
-  // The registry holds the owning shared_ptr; a connection no longer registered is closing.
-  engine->loop_of(*this).request_flush(shared_from_this());
+  engine->loop_of(*this).flush(shared_from_this());
   return is_open();
 }
 

@@ -11,6 +11,8 @@
 
 namespace queuednet {
 
+using detail::ConnectionAccess;
+
 ConnectionListener::ConnectionListener(ConnectionManager *manager, int num_threads, const char *name)
     : engine_(manager->engine_), core_(std::make_shared<detail::ListenerCore>()) {
   detail::apply_component_threads(*engine_, num_threads, name);
@@ -19,34 +21,53 @@ ConnectionListener::ConnectionListener(ConnectionManager *manager, int num_threa
 ConnectionListener::~ConnectionListener() { shutdown(); }
 
 bool ConnectionListener::add_connection(Connection *rendezvous) {
-  if (rendezvous == nullptr || rendezvous->core().owner != engine_.get() ||
+  if (rendezvous == nullptr || ConnectionAccess::core(*rendezvous).owner != engine_.get() ||
       rendezvous->get_kind() != Connection::Kind::tcp_listener || !rendezvous->is_open()) {
     detail::set_last_error(make_error_code(errc::wrong_connection_kind),
                            "listener add_connection: needs an open rendezvous from this listener's manager");
     return false;
   }
-  if (rendezvous->core().in_reader.exchange(true)) {
+  detail::ConnectionCore &c = ConnectionAccess::core(*rendezvous);
+  if (c.in_reader.exchange(true)) {
     detail::set_last_error(make_error_code(errc::already_added), "listener add_connection: already in a listener");
     return false;
   }
   std::shared_ptr<Connection> shared = rendezvous->shared_from_this();
+  {
+    std::lock_guard lock(c.member_mutex);
+    c.listener = core_;
+  }
   core_->members.add(shared);
-  engine_->loop_of(*rendezvous).start_accepting(std::move(shared), core_);
+  engine_->loop_of(*rendezvous).sync(shared);
   return true;
 }
+
+namespace {
+
+void detach(detail::Engine &engine, const std::shared_ptr<detail::ListenerCore> &listener,
+            const std::shared_ptr<Connection> &rendezvous) {
+  detail::ConnectionCore &core = ConnectionAccess::core(*rendezvous);
+  {
+    std::lock_guard lock(core.member_mutex);
+    if (core.listener == listener) core.listener.reset();
+  }
+  core.in_reader.store(false);
+  engine.loop_of(*rendezvous).sync(rendezvous);
+}
+
+}  // namespace
 
 bool ConnectionListener::remove_connection(Connection *rendezvous) {
   if (rendezvous == nullptr || !core_->members.remove(rendezvous)) {
     detail::set_last_error_quiet(make_error_code(errc::not_found), "listener remove_connection: not in this listener");
     return false;
   }
-  rendezvous->core().in_reader.store(false);
-  engine_->loop_of(*rendezvous).stop_reading(rendezvous->shared_from_this());
+  detach(*engine_, core_, rendezvous->shared_from_this());
   return true;
 }
 
 bool ConnectionListener::is_connection_ok(Connection *rendezvous) const {
-  return rendezvous != nullptr && rendezvous->is_open() && !rendezvous->core().close_requested.load() &&
+  return rendezvous != nullptr && rendezvous->is_open() && !ConnectionAccess::core(*rendezvous).close_requested.load() &&
          core_->members.contains(rendezvous);
 }
 
@@ -54,12 +75,10 @@ void ConnectionListener::poll() { engine_->poll(0); }
 ConnectionManager *ConnectionListener::get_manager() const { return engine_->manager(); }
 bool ConnectionListener::is_polling() const { return engine_->polled(); }
 int ConnectionListener::get_num_threads() const { return engine_->num_threads(); }
+uint64_t ConnectionListener::get_num_accept_refusals() const { return core_->accept_refusals.load(); }
 
 void ConnectionListener::shutdown() {
-  for (auto &c : core_->members.take_all()) {
-    c->core().in_reader.store(false);
-    engine_->loop_of(*c).stop_reading(c);
-  }
+  for (auto &c : core_->members.take_all()) detach(*engine_, core_, c);
 }
 
 }  // namespace queuednet

@@ -3,13 +3,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "engine/connection_core.h"
 #include "engine/engine.h"
 #include "engine/event_loop.h"
 #include "engine/interfaces.h"
+#include "engine/queue_wait.h"
 #include "engine/socket_ops.h"
 #include "error_record.h"
 #include "log.h"
@@ -28,8 +31,9 @@ ConnectionManager::~ConnectionManager() {
 
 std::shared_ptr<Connection> ConnectionManager::adopt(int fd, Connection::Kind kind, const std::string &what) {
   const NetAddress address = kind == Connection::Kind::tcp_stream ? detail::peer_address(fd) : detail::local_address(fd);
-  auto c = engine_->adopt(fd, kind, address);
-  if (!c) detail::set_last_error(make_error_code(errc::shut_down), what + ": the manager is shut down");
+  std::string why;
+  auto c = engine_->adopt(fd, kind, address, &why);
+  if (!c) detail::set_last_error(make_error_code(errc::shut_down), what + ": " + why);
   return c;
 }
 
@@ -108,24 +112,22 @@ bool ConnectionManager::close_connection(const std::shared_ptr<Connection> &conn
     detail::set_last_error_quiet(make_error_code(errc::not_found), "close_connection: connection is not open in this manager");
     return false;
   }
-  connection->core().close_requested.store(true);
-  engine_->loop_of(*connection).close(connection);
+  detail::ConnectionAccess::core(*connection).close_requested.store(true);
+  engine_->loop_of(*connection).sync(connection);
   return true;
 }
 
 bool ConnectionManager::wait_for_readers(double timeout) {
   if (!engine_->polled()) return false;
-  const auto start = std::chrono::steady_clock::now();
+  // Negative: no limit (a year).
+  const auto deadline = detail::deadline_after(timeout < 0 ? 365.0 * 24 * 3600 : timeout);
   for (;;) {
-    int left_ms = -1;
-    if (timeout >= 0) {
-      const double left = timeout - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (left <= 0) return false;
-      left_ms = static_cast<int>(left * 1000.0) + 1;
-    }
-    const int activity = engine_->poll(left_ms);
+    if (engine_->is_shut_down()) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    const int activity = engine_->poll(detail::millis_until(deadline));
     if (activity > 0) return true;
-    if (activity < 0) std::this_thread::yield();  // another thread is turning the loop
+    if (activity < 0) engine_->wait_for_turn(deadline - now);  // another thread is turning the loop
   }
 }
 
@@ -170,12 +172,16 @@ BackendKind ConnectionManager::get_backend() const { return engine_->backend_kin
 bool ConnectionManager::is_backend_available(BackendKind kind) {
   if (kind == BackendKind::automatic) return true;
   std::string error;
-  return detail::make_backend(kind, &error) != nullptr;
+  return detail::make_backend(kind, detail::BackendOptions{}, &error) != nullptr;
 }
 
 void ConnectionManager::set_close_timeout(double seconds) {
-  engine_->set_close_timeout(std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0)));
+  const double capped = std::isfinite(seconds) ? std::clamp(seconds, 0.0, 365.0 * 24 * 3600) : 0.0;
+  engine_->set_close_timeout(std::chrono::milliseconds(static_cast<int64_t>(capped * 1000.0)));
 }
+
+void ConnectionManager::set_default_no_delay(bool flag) { engine_->set_default_no_delay(flag); }
+bool ConnectionManager::get_default_no_delay() const { return engine_->default_no_delay(); }
 
 double ConnectionManager::get_close_timeout() const { return engine_->close_timeout().count() / 1000.0; }
 

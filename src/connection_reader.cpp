@@ -1,5 +1,9 @@
-// Internal. ConnectionReader: membership and framing settings; the loops do the reading.
+// Internal. ConnectionReader: membership, framing settings, input budget and fault injection;
+// the loops do the reading.
 #include "queuednet/connection_reader.h"
+
+#include <algorithm>
+#include <cmath>
 
 #include "component_threads.h"
 #include "engine/connection_core.h"
@@ -10,6 +14,8 @@
 #include "queuednet/connection_manager.h"
 
 namespace queuednet {
+
+using detail::ConnectionAccess;
 
 ConnectionReader::ConnectionReader(ConnectionManager *manager, int num_threads, const char *name)
     : engine_(manager->engine_), core_(std::make_shared<detail::ReaderCore>()) {
@@ -23,7 +29,7 @@ bool ConnectionReader::add_connection(Connection *connection) {
     detail::set_last_error(make_error_code(errc::invalid_argument), "add_connection(nullptr)");
     return false;
   }
-  detail::ConnectionCore &c = connection->core();
+  detail::ConnectionCore &c = ConnectionAccess::core(*connection);
   if (c.owner != engine_.get() || engine_->is_shut_down()) {
     detail::set_last_error(make_error_code(errc::shut_down),
                            "add_connection: the connection's manager is not this reader's, or it is shut down");
@@ -34,7 +40,7 @@ bool ConnectionReader::add_connection(Connection *connection) {
                            "add_connection: a listening rendezvous belongs in a QueuedConnectionListener");
     return false;
   }
-  if (!connection->is_open()) {
+  if (!connection->is_open() || c.close_requested.load()) {
     detail::set_last_error(make_error_code(errc::connection_closed), "add_connection: the connection is closed");
     return false;
   }
@@ -43,23 +49,43 @@ bool ConnectionReader::add_connection(Connection *connection) {
     return false;
   }
   std::shared_ptr<Connection> shared = connection->shared_from_this();
+  {
+    std::lock_guard lock(c.member_mutex);
+    c.reader = core_;
+  }
   core_->members.add(shared);
-  engine_->loop_of(*connection).start_reading(std::move(shared), core_);
+  engine_->loop_of(*connection).sync(shared);
   return true;
 }
+
+namespace {
+
+// Detaches `connection` from `reader` and has its loop stop reading it.
+void detach(detail::Engine &engine, const std::shared_ptr<detail::ReaderCore> &reader, const std::shared_ptr<Connection> &c) {
+  detail::ConnectionCore &core = ConnectionAccess::core(*c);
+  {
+    std::lock_guard lock(core.member_mutex);  // waits for a batch being pushed to finish
+    if (core.reader == reader) core.reader.reset();
+  }
+  core.in_reader.store(false);
+  engine.loop_of(*c).sync(c);
+}
+
+}  // namespace
 
 bool ConnectionReader::remove_connection(Connection *connection) {
   if (connection == nullptr || !core_->members.remove(connection)) {
     detail::set_last_error_quiet(make_error_code(errc::not_found), "remove_connection: not in this reader");
     return false;
   }
-  connection->core().in_reader.store(false);
-  engine_->loop_of(*connection).stop_reading(connection->shared_from_this());
+  detach(*engine_, core_, connection->shared_from_this());
   return true;
 }
 
 bool ConnectionReader::is_connection_ok(Connection *connection) const {
-  return connection != nullptr && connection->is_open() && !connection->core().close_requested.load() &&
+  if (connection == nullptr) return false;
+  const detail::ConnectionCore &c = ConnectionAccess::core(*connection);
+  return connection->is_open() && !c.close_requested.load() && !c.reset_reported.load() &&
          core_->members.contains(connection);
 }
 
@@ -87,12 +113,35 @@ void ConnectionReader::set_max_datagram_size(size_t size) { core_->max_datagram_
 size_t ConnectionReader::get_max_datagram_size() const { return core_->max_datagram_size.load(); }
 uint64_t ConnectionReader::get_num_bad_datagrams() const { return core_->bad_udp_datagrams.load(); }
 uint64_t ConnectionReader::get_num_oversize_frames() const { return core_->oversize_frames.load(); }
+uint64_t ConnectionReader::get_num_datagrams_received() const { return core_->datagrams_received.load(); }
+uint64_t ConnectionReader::get_num_bytes_received() const { return core_->bytes_received.load(); }
+
+void ConnectionReader::set_input_budget(size_t max_datagrams, size_t max_bytes) {
+  // The InputAccount packs counts into 24 and 40 bits.
+  core_->budget_datagrams.store(std::clamp<uint64_t>(max_datagrams, 1, (1u << 23)));
+  core_->budget_bytes.store(std::clamp<uint64_t>(max_bytes, 1, uint64_t{1} << 39));
+}
+size_t ConnectionReader::get_input_budget_datagrams() const { return core_->budget_datagrams.load(); }
+size_t ConnectionReader::get_input_budget_bytes() const { return core_->budget_bytes.load(); }
+
+void ConnectionReader::start_delay(double min_delay, double max_delay) {
+  const auto ns = [](double s) {
+    return static_cast<int64_t>(std::clamp(std::isfinite(s) ? s : 0.0, 0.0, 3600.0) * 1e9);
+  };
+  const int64_t lo = ns(std::min(min_delay, max_delay));
+  const int64_t hi = std::max<int64_t>(ns(std::max(min_delay, max_delay)), 1);
+  core_->delay_min_ns.store(lo);
+  core_->delay_max_ns.store(hi);
+}
+void ConnectionReader::stop_delay() { core_->delay_max_ns.store(0); }
+
+void ConnectionReader::set_udp_drop_probability(double probability) {
+  core_->udp_drop_probability.store(std::isfinite(probability) ? std::clamp(probability, 0.0, 1.0) : 0.0);
+}
+uint64_t ConnectionReader::get_num_udp_dropped() const { return core_->udp_dropped_by_fault_injection.load(); }
 
 void ConnectionReader::shutdown() {
-  for (auto &c : core_->members.take_all()) {
-    c->core().in_reader.store(false);
-    engine_->loop_of(*c).stop_reading(c);
-  }
+  for (auto &c : core_->members.take_all()) detach(*engine_, core_, c);
 }
 
 }  // namespace queuednet

@@ -1,4 +1,5 @@
-// Internal. ConnectionWriter: framing on the caller's thread, I/O on the owning loop.
+// Internal. ConnectionWriter: framing on the caller's thread, under the connection's one lock;
+// when the bytes are written is the owning loop's write rule (event_loop.h).
 #include "queuednet/connection_writer.h"
 
 #include "component_threads.h"
@@ -7,24 +8,17 @@
 #include "engine/event_loop.h"
 #include "error_record.h"
 #include "framing/frame_encoder.h"
+#include "log.h"
 #include "queuednet/connection_manager.h"
 #include "queuednet/net_datagram.h"
 
 namespace queuednet {
+
+using detail::ConnectionAccess;
+
 namespace {
 
 constexpr size_t kMaxUdpPayload = 65507;  // IPv4 UDP maximum
-
-// Whether a send should hand the connection's pending bytes to its loop now (collect-tcp
-// holds them until the interval has passed). Called with core.mutex held.
-bool due_for_flush(detail::ConnectionCore &core) {
-  const auto now = std::chrono::steady_clock::now();
-  if (core.collect_holds(now)) return false;
-  core.last_flush = now;
-  if (core.flush_queued) return false;  // a flush is already on its way and will take these bytes
-  core.flush_queued = true;
-  return true;
-}
 
 }  // namespace
 
@@ -41,12 +35,12 @@ bool ConnectionWriter::check_connection(const std::shared_ptr<Connection> &conne
     detail::set_last_error_quiet(make_error_code(errc::shut_down), std::string(what) + ": the writer is shut down");
     return false;
   }
-  if (!connection || connection->core().owner != engine_.get()) {
+  if (!connection || ConnectionAccess::core(*connection).owner != engine_.get()) {
     detail::set_last_error(make_error_code(errc::invalid_argument),
                            std::string(what) + ": null connection, or one from another manager");
     return false;
   }
-  if (connection->core().kind != kind) {
+  if (ConnectionAccess::core(*connection).kind != kind) {
     detail::set_last_error(make_error_code(errc::wrong_connection_kind),
                            std::string(what) + (kind == Connection::Kind::udp
                                                     ? ": needs a UDP connection"
@@ -56,20 +50,49 @@ bool ConnectionWriter::check_connection(const std::shared_ptr<Connection> &conne
   return true;
 }
 
-bool ConnectionWriter::check_room(Connection &connection, size_t bytes, bool block) {
-  const size_t queued = connection.core().queued_bytes.load(std::memory_order_relaxed);
+ConnectionWriter::Admission ConnectionWriter::admit(detail::ConnectionCore &core, size_t bytes, bool block,
+                                                   const char *what) {
+  if (core.fd.load(std::memory_order_relaxed) < 0 || core.close_requested.load(std::memory_order_relaxed) ||
+      core.kill_requested) {
+    detail::set_last_error_quiet(make_error_code(errc::connection_closed), std::string(what) + ": the connection is closed");
+    return Admission::refused;
+  }
+  const size_t queued = core.queued_bytes.load(std::memory_order_relaxed);
   if (!block && queued >= max_queue_bytes_.load(std::memory_order_relaxed)) {
     detail::set_last_error_quiet(make_error_code(errc::output_buffer_full),
-                                 "send: " + std::to_string(queued) + " bytes already wait for " +
-                                     connection.get_address().to_string() + " (high-water mark " +
+                                 std::string(what) + ": " + std::to_string(queued) + " bytes already wait for " +
+                                     core.address.to_string() + " (high-water mark " +
                                      std::to_string(max_queue_bytes_.load()) + ")");
-    return false;
+    return Admission::refused;
   }
   if (queued + bytes > hard_limit_bytes_.load(std::memory_order_relaxed)) {
-    detail::set_last_error(make_error_code(errc::slow_consumer),
-                           "send: output to " + connection.get_address().to_string() +
-                               " passed the hard limit; closing it as a slow consumer");
-    engine_->loop_of(connection).kill(connection.shared_from_this());
+    detail::set_last_error_quiet(make_error_code(errc::slow_consumer),
+                                 std::string(what) + ": output to " + core.address.to_string() +
+                                     " passed the hard limit; closing it as a slow consumer");
+    detail::log(detail::LogLevel::warning, "closing " + core.address.to_string() + " as a slow consumer: " +
+                                               std::to_string(queued) + " byte(s) unread (hard limit " +
+                                               std::to_string(hard_limit_bytes_.load()) + ")");
+    core.kill_requested = true;  // later sends are refused as closed: logged once
+    return Admission::kill;
+  }
+  return Admission::ok;
+}
+
+bool ConnectionWriter::hand_over(const std::shared_ptr<Connection> &connection, size_t bytes, bool need_sync,
+                                 bool killed, const char *what) {
+  detail::ConnectionCore &core = ConnectionAccess::core(*connection);
+  detail::EventLoop &loop = engine_->loop_of(*connection);
+  if (killed) {
+    loop.sync(connection);
+    return false;
+  }
+  engine_->queued_output().add(static_cast<int64_t>(bytes));
+  loop.output_queued(connection, need_sync);
+  // Polled mode writes on this thread when nothing waits to be read: a failed write closed the
+  // connection, and send() says so (the reset is still reported once).
+  if (core.fd.load(std::memory_order_acquire) < 0) {
+    detail::set_last_error(make_error_code(errc::connection_closed),
+                           std::string(what) + ": writing to " + core.address.to_string() + " failed; connection closed");
     return false;
   }
   return true;
@@ -88,21 +111,31 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     return false;
   }
   const size_t frame = size + (config.stream_unframed() ? 0 : static_cast<size_t>(config.header_size));
-  if (!check_room(*connection, frame, block)) return false;
-  detail::ConnectionCore &core = connection->core();
-  bool hand_over;
+  detail::ConnectionCore &core = ConnectionAccess::core(*connection);
+  bool need_sync, killed = false, held = false;
   {
     std::lock_guard lock(core.mutex);
-    if (core.fd.load(std::memory_order_relaxed) < 0 || core.close_requested.load(std::memory_order_relaxed)) {
-      detail::set_last_error_quiet(make_error_code(errc::connection_closed), "send: the connection is closed");
-      return false;
+    const Admission a = admit(core, frame, block, "send");
+    if (a == Admission::refused) return false;
+    killed = a == Admission::kill;
+    if (!killed) {
+      detail::append_tcp_frame(core.pending, static_cast<const unsigned char *>(datagram.get_data()), size, config);
+      core.queued_bytes.fetch_add(frame, std::memory_order_relaxed);
+      // collect-tcp holds the bytes until its interval has passed (no clock read when off).
+      if (core.collect_tcp) {
+        const auto now = std::chrono::steady_clock::now();
+        held = core.collect_holds(now);
+        if (!held) core.last_flush = now;
+      }
     }
-    detail::append_tcp_frame(core.pending_stream, datagram.get_array().data(), size, config);
-    core.queued_bytes.fetch_add(frame, std::memory_order_relaxed);
-    hand_over = due_for_flush(core);
+    need_sync = !held && !core.sync_queued;
+    if (!held && !killed) core.sync_queued = true;
   }
-  if (hand_over) engine_->loop_of(*connection).request_flush(connection);
-  return true;
+  if (held) {
+    engine_->queued_output().add(static_cast<int64_t>(frame));
+    return true;
+  }
+  return hand_over(connection, killed ? 0 : frame, need_sync, killed, "send");
 }
 
 bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Connection> &connection,
@@ -116,25 +149,25 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
                                std::to_string(kMaxUdpPayload));
     return false;
   }
-  if (!check_room(*connection, packet, block)) return false;
-  detail::ConnectionCore &core = connection->core();
-  bool hand_over;
+  detail::ConnectionCore &core = ConnectionAccess::core(*connection);
+  bool need_sync, killed = false;
   {
     std::lock_guard lock(core.mutex);
-    if (core.fd.load(std::memory_order_relaxed) < 0 || core.close_requested.load(std::memory_order_relaxed)) {
-      detail::set_last_error_quiet(make_error_code(errc::connection_closed), "send(UDP): the connection is closed");
-      return false;
+    const Admission a = admit(core, packet, block, "send(UDP)");
+    if (a == Admission::refused) return false;
+    killed = a == Admission::kill;
+    if (!killed) {
+      detail::PendingPacket p{address, {}};
+      p.bytes.reserve(packet);
+      detail::append_udp_packet(p.bytes, static_cast<const unsigned char *>(datagram.get_data()),
+                                datagram.get_length(), config);
+      core.packets.push_back(std::move(p));
+      core.queued_bytes.fetch_add(packet, std::memory_order_relaxed);
     }
-    detail::PendingPacket p{address, {}};
-    p.bytes.reserve(packet);
-    detail::append_udp_packet(p.bytes, datagram.get_array().data(), datagram.get_length(), config);
-    core.pending_packets.push_back(std::move(p));
-    core.queued_bytes.fetch_add(packet, std::memory_order_relaxed);
-    hand_over = !core.flush_queued;
-    core.flush_queued = true;
+    need_sync = !core.sync_queued;
+    if (!killed) core.sync_queued = true;
   }
-  if (hand_over) engine_->loop_of(*connection).request_flush(connection);
-  return true;
+  return hand_over(connection, killed ? 0 : packet, need_sync, killed, "send(UDP)");
 }
 
 bool ConnectionWriter::is_valid_for_udp(const Datagram &datagram) const {

@@ -135,13 +135,6 @@ uint8_t NetAddress::get_ip_component(int n) const {
   return reinterpret_cast<const uint8_t *>(&v4(storage_)->sin_addr.s_addr)[n];
 }
 
-size_t NetAddress::get_hash() const {
-  size_t h = static_cast<size_t>(storage_.ss_family) * 1099511628211ULL;
-  const auto *p = reinterpret_cast<const unsigned char *>(&storage_);
-  for (socklen_t i = 0; i < get_sockaddr_len(); ++i) h = (h ^ p[i]) * 1099511628211ULL;
-  return h;
-}
-
 void NetAddress::output(std::ostream &out) const { out << to_string(); }
 
 std::string NetAddress::to_string() const {
@@ -172,6 +165,19 @@ auto key(const sockaddr_storage &s) {
   return std::make_tuple(s.ss_family, bytes, ntohs(v4(s)->sin_port), scope);
 }
 }  // namespace
+
+// Hashes exactly what == compares (family, address, port, scope), so equal addresses hash
+// alike; the IPv6 flow label, which == ignores, is left out.
+size_t NetAddress::get_hash() const {
+  const auto [family, bytes, port, scope] = key(storage_);
+  size_t h = 1469598103934665603ULL;
+  const auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ULL; };
+  mix(family);
+  for (unsigned char b : bytes) mix(b);
+  mix(port);
+  mix(scope);
+  return h;
+}
 
 bool operator==(const NetAddress &a, const NetAddress &b) { return key(a.storage_) == key(b.storage_); }
 bool operator<(const NetAddress &a, const NetAddress &b) { return key(a.storage_) < key(b.storage_); }

@@ -1,5 +1,7 @@
-// Internal. NetDatagram members that reset the connection and address.
+// Internal. NetDatagram members that involve its connection.
 #include "queuednet/net_datagram.h"
+
+#include "queuednet/connection.h"
 
 namespace queuednet {
 
@@ -7,6 +9,7 @@ NetDatagram &NetDatagram::operator=(const Datagram &copy) {
   Datagram::operator=(copy);
   connection_.reset();
   address_.clear();
+  address_is_peer_ = false;
   return *this;
 }
 
@@ -14,6 +17,19 @@ void NetDatagram::clear() {
   Datagram::clear();
   connection_.reset();
   address_.clear();
+  address_is_peer_ = false;
+}
+
+void NetDatagram::set_connection(const std::shared_ptr<Connection> &connection) {
+  if (address_is_peer_) {  // keep the address it had
+    address_ = get_address();
+    address_is_peer_ = false;
+  }
+  connection_ = connection;
+}
+
+const NetAddress &NetDatagram::get_address() const {
+  return address_is_peer_ && connection_ ? connection_->get_address() : address_;
 }
 
 }  // namespace queuednet

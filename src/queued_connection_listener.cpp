@@ -14,7 +14,11 @@ QueuedConnectionListener::~QueuedConnectionListener() = default;
 
 bool QueuedConnectionListener::new_connection_available() {
   if (!core_->queue.empty()) return true;
-  if (engine_->polled()) engine_->poll(0);
+  if (engine_->polled()) {
+    engine_->poll(0);
+  } else {
+    engine_->application_idle();
+  }
   return !core_->queue.empty();
 }
 

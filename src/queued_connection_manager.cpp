@@ -5,7 +5,11 @@
 
 namespace queuednet {
 
-bool QueuedConnectionManager::reset_connection_available() const { return !engine_->resets().empty(); }
+bool QueuedConnectionManager::reset_connection_available() const {
+  if (!engine_->resets().empty()) return true;
+  engine_->application_idle();  // the application finds nothing: what it sent goes out now
+  return false;
+}
 
 bool QueuedConnectionManager::get_reset_connection(std::shared_ptr<Connection> &connection) {
   return engine_->resets().pop(connection);

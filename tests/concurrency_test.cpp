@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <thread>
@@ -211,4 +212,98 @@ TEST(Concurrency, QueuedDatagramsStayGettableAfterManagerShutdown) {
   ASSERT_TRUE(reader->get_data(dg));
   EXPECT_EQ(dg.get_message(), "also kept");
   reader.reset();  // destroying the rest after the manager is safe
+}
+
+namespace {
+
+// Accepts one connection without adding it to any reader.
+std::shared_ptr<Connection> accept_unread(qt::Server &server) {
+  std::shared_ptr<Connection> c;
+  qt::eventually([&] { return server.listener.new_connection_available() && server.listener.get_new_connection(c); });
+  return c;
+}
+
+// Takes every queued datagram of `reader`, appending their numbers (payloads are decimal).
+void take_all(QueuedConnectionReader &reader, std::vector<int> &numbers) {
+  NetDatagram dg;
+  while (reader.get_data(dg)) numbers.push_back(std::stoi(dg.get_message()));
+}
+
+}  // namespace
+
+TEST(Concurrency, RemoveFromAnotherThreadAfterAddAlwaysWins) {
+  qt::Server server;
+  QueuedConnectionReader other(server.manager.get(), 0);
+  qt::RawClient raw(server.port);
+  auto conn = accept_unread(server);
+  ASSERT_NE(conn, nullptr);
+  for (int round = 0; round < 300; ++round) {
+    std::atomic<bool> added{false};
+    std::thread adder([&] {
+      EXPECT_TRUE(server.reader.add_connection(conn));
+      added.store(true);
+    });
+    std::thread remover([&] {
+      while (!added.load()) std::this_thread::yield();
+      EXPECT_TRUE(server.reader.remove_connection(conn));  // returns after add returned: it wins
+    });
+    adder.join();
+    remover.join();
+  }
+  // Whatever order the loop saw the requests in, the connection is not read for that reader:
+  // bytes sent now wait for the next reader, and reach it.
+  ASSERT_TRUE(raw.send_all(qt::frame2("1") + qt::frame2("2")));
+  ASSERT_TRUE(other.add_connection(conn));
+  std::vector<int> got;
+  ASSERT_TRUE(qt::eventually([&] {
+    other.poll();
+    take_all(other, got);
+    return got.size() == 2;
+  }));
+  EXPECT_EQ(got, (std::vector<int>{1, 2}));
+  EXPECT_EQ(server.reader.get_num_datagrams_received(), 0u);
+  EXPECT_FALSE(server.reader.data_available());
+}
+
+TEST(Concurrency, AfterRemoveReturnsNothingMoreReachesThatReader) {
+  constexpr int kFrames = 20000;
+  qt::Server server;
+  QueuedConnectionReader other(server.manager.get(), 0);
+  qt::RawClient raw(server.port);
+  auto conn = accept_unread(server);
+  ASSERT_NE(conn, nullptr);
+  std::thread sender([&] {  // a steady stream while the connection moves between readers
+    for (int i = 0; i < kFrames; i += 100) {
+      std::string chunk;
+      for (int j = i; j < i + 100; ++j) chunk += qt::frame2(std::to_string(j));
+      ASSERT_TRUE(raw.send_all(chunk));
+    }
+  });
+  std::vector<int> first, second;
+  QueuedConnectionReader *readers[2] = {&server.reader, &other};
+  std::vector<int> *sinks[2] = {&first, &second};
+  uint64_t received_at_removal[2] = {0, 0};
+  for (int round = 0; first.size() + second.size() < static_cast<size_t>(kFrames); ++round) {
+    ASSERT_LT(round, 1000000);
+    const int r = round % 2;
+    // Nothing reached this reader since it was removed.
+    ASSERT_EQ(readers[r]->get_num_datagrams_received(), received_at_removal[r]) << "round " << round;
+    ASSERT_TRUE(readers[r]->add_connection(conn));
+    for (int turn = 0; turn < 3; ++turn) {
+      readers[r]->poll();
+      take_all(*readers[r], *sinks[r]);
+    }
+    ASSERT_TRUE(readers[r]->remove_connection(conn));
+    received_at_removal[r] = readers[r]->get_num_datagrams_received();
+    take_all(*readers[r], *sinks[r]);  // delivered before the removal: still queued, still ours
+  }
+  sender.join();
+  // Each datagram went to exactly one reader, and the stream stayed in order.
+  std::vector<int> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), static_cast<size_t>(kFrames));
+  for (int i = 0; i < kFrames; ++i) ASSERT_EQ(all[i], i);
+  EXPECT_TRUE(std::is_sorted(first.begin(), first.end()));
+  EXPECT_TRUE(std::is_sorted(second.begin(), second.end()));
 }

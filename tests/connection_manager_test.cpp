@@ -3,6 +3,9 @@
 #include "queuednet/connection_manager.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "queuednet/queuednet.h"
 #include "support/test_support.h"
@@ -140,4 +143,67 @@ TEST(ConnectionManager, ComponentThreadCountStartsPoolOrIsRefusedLoudly) {
 TEST(ConnectionManager, ForcedBackendsStart) {
   EXPECT_NO_THROW(QueuedConnectionManager(0, BackendKind::poll));
   EXPECT_NO_THROW(QueuedConnectionManager(1, BackendKind::epoll));
+}
+
+namespace {
+
+int no_delay_of(const Connection &c) {
+  int v = -1;
+  socklen_t len = sizeof v;
+  ::getsockopt(c.get_fd(), IPPROTO_TCP, TCP_NODELAY, &v, &len);
+  return v;
+}
+
+}  // namespace
+
+TEST(ConnectionManager, TcpNoDelayIsOnByDefaultAndCanBeTurnedOff) {
+  for (bool on : {true, false}) {
+    qt::Server server;
+    server.manager->set_default_no_delay(on);
+    EXPECT_EQ(server.manager->get_default_no_delay(), on);
+    qt::Client client(server.port);
+    ASSERT_NE(client.connection, nullptr);
+    auto accepted = server.accept_one();
+    ASSERT_NE(accepted, nullptr);
+    EXPECT_EQ(no_delay_of(*accepted) != 0, on);  // accepted sockets follow the server's default
+    EXPECT_NE(no_delay_of(*client.connection), 0);  // the client manager's default is on
+    ASSERT_TRUE(client.connection->set_no_delay(false));
+    EXPECT_EQ(no_delay_of(*client.connection), 0);
+  }
+}
+
+TEST(ConnectionManager, AWorkerThatCannotStartFailsTheOpenCleanlyAndALaterOpenWorks) {
+  const BackendKind kind = qt::make_manager()->get_backend();
+  const size_t before = qt::open_descriptors().size();
+  QueuedConnectionManager probe(1, kind);
+  const size_t per_backend = qt::open_descriptors().size() - before;  // the constructor's probe
+  ASSERT_GT(per_backend, 0u);
+  QueuedConnectionManager manager(2, kind);
+  const size_t ready = qt::open_descriptors().size();
+  std::shared_ptr<Connection> rendezvous;
+  {
+    // Room for the listening socket and the first worker's backend, not the second's.
+    qt::DescriptorLimit limit(1 + per_backend + per_backend - 1);
+    NetAddress addr;
+    addr.set_host("127.0.0.1", 0);
+    clear_last_error();
+    rendezvous = manager.open_TCP_server_rendezvous(addr, 16);
+    EXPECT_EQ(rendezvous, nullptr);
+    EXPECT_NE(last_error().message.find("could not start"), std::string::npos) << last_error().message;
+  }
+  EXPECT_EQ(qt::open_descriptors().size(), ready);  // nothing leaked: socket and first backend closed
+  // The limit is back: the same manager starts and serves.
+  const uint16_t port = qt::listen_local(manager, rendezvous);
+  QueuedConnectionListener listener(&manager, 0);
+  QueuedConnectionReader reader(&manager, 0);
+  ConnectionWriter writer(&manager, 0);
+  ASSERT_TRUE(listener.add_connection(rendezvous));
+  qt::RawClient raw(port);
+  std::shared_ptr<Connection> conn;
+  ASSERT_TRUE(qt::eventually([&] { return listener.new_connection_available() && listener.get_new_connection(conn); }));
+  ASSERT_TRUE(reader.add_connection(conn));
+  ASSERT_TRUE(raw.send_all(qt::frame2("after the failure")));
+  NetDatagram dg;
+  ASSERT_TRUE(qt::eventually([&] { return reader.data_available() && reader.get_data(dg); }));
+  EXPECT_EQ(dg.get_message(), "after the failure");
 }

@@ -1,8 +1,10 @@
 // Tests for queuednet/connection_writer.h: exact bytes on the wire (WIRE-5/6), refusals with a
-// reason, output high-water mark, slow consumers, non-reading clients not stalling others.
+// reason, output high-water mark, slow consumers, non-reading clients not stalling others, the
+// write rule (when queued bytes reach the kernel) and send() telling the truth.
 #include "queuednet/connection_writer.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "queuednet/queuednet.h"
@@ -153,4 +155,81 @@ TEST(ConnectionWriter, CloseConnectionFlushesQueuedOutputFirst) {
     return raw.peer_closed();
   }));
   EXPECT_TRUE(raw.received() == want);
+}
+
+TEST(ConnectionWriter, SendWithNothingWaitingReachesThePeerBeforeTheSenderCallsAnythingElse) {
+  qt::Server server;
+  qt::RawClient raw(server.port);
+  auto conn = server.accept_one();
+  ASSERT_NE(conn, nullptr);
+  // Nothing waits to be read: the bytes must reach the peer while the server does nothing
+  // more (polled mode writes before send() returns; a worker writes on its own). Each send,
+  // not only the first: the later ones must not wait for a turn to collect the first's
+  // completion (io_uring).
+  std::string want;
+  for (int i = 0; i < 100; ++i) {
+    const std::string body = "hello " + std::to_string(i);
+    ASSERT_TRUE(server.writer.send(Datagram(body), conn));
+    want += qt::frame2(body);
+  }
+  ASSERT_TRUE(raw.wait_for_bytes(want.size()));
+  EXPECT_EQ(raw.received(), want);
+}
+
+TEST(ConnectionWriter, AnswersWithinADrainArriveCompleteAndInOrder) {
+  qt::Server server;
+  qt::RawClient raw(server.port);
+  auto conn = server.accept_one();
+  ASSERT_NE(conn, nullptr);
+  constexpr int kRequests = 50;
+  std::string requests, want;
+  for (int i = 0; i < kRequests; ++i) {
+    const std::string body = "request " + std::to_string(i);
+    requests += qt::frame2(body);
+    want += qt::frame2("answer to " + body) + qt::frame2("and again " + std::to_string(i));
+  }
+  ASSERT_TRUE(raw.send_all(requests));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.reader.get_current_queue_size() == kRequests;
+  }));
+  NetDatagram dg;
+  for (int i = 0; i < kRequests; ++i) {
+    ASSERT_TRUE(server.reader.get_data(dg));
+    ASSERT_TRUE(server.writer.send(Datagram("answer to " + dg.get_message()), conn));
+    ASSERT_TRUE(server.writer.send(Datagram("and again " + std::to_string(i)), conn));
+    if (qt::test_threads() == 0 && i + 1 < kRequests) {
+      // Polled mode, mid-drain: the answers wait to go out together; nothing reached the
+      // peer yet (on loopback a written byte is readable at once).
+      pollfd p{raw.fd(), POLLIN, 0};
+      ASSERT_EQ(::poll(&p, 1, 0), 0) << "answer " << i << " was written in the middle of the drain";
+    }
+  }
+  // The last datagram is taken, nothing waits: everything goes out, whole and in order.
+  ASSERT_TRUE(raw.wait_for_bytes(want.size()));
+  EXPECT_EQ(raw.received(), want);
+}
+
+TEST(ConnectionWriter, PolledSendWhoseWriteFailsReturnsFalseAndReportsTheResetOnce) {
+  if (qt::test_threads() > 0) GTEST_SKIP() << "threaded writers write on their worker; send() cannot see the failure";
+  qt::Server server;
+  auto raw = std::make_unique<qt::RawClient>(server.port);
+  std::shared_ptr<Connection> conn;
+  ASSERT_TRUE(qt::eventually([&] {
+    return server.listener.new_connection_available() && server.listener.get_new_connection(conn);
+  }));  // not added to the reader: only a write can find out the peer is gone
+  linger abortive{1, 0};
+  ::setsockopt(raw->fd(), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+  raw.reset();  // RST
+  const Datagram dg(std::string_view("into the void"));
+  bool sent = true;
+  for (int i = 0; i < 100 && sent; ++i) sent = server.writer.send(dg, conn);  // the RST may race the first
+  EXPECT_FALSE(sent);
+  EXPECT_EQ(last_error().code, make_error_code(errc::connection_closed));
+  EXPECT_FALSE(conn->is_open());
+  std::shared_ptr<Connection> lost;
+  ASSERT_TRUE(server.manager->get_reset_connection(lost));
+  EXPECT_EQ(lost, conn);
+  EXPECT_FALSE(server.writer.send(dg, conn));  // refused as closed, not reported again
+  EXPECT_FALSE(server.manager->reset_connection_available());
 }

@@ -60,6 +60,24 @@ TEST(NetAddress, Ipv6EqualityAndOrderAreCorrect) {
   EXPECT_FALSE(v4 == a);  // different families
 }
 
+TEST(NetAddress, FlowLabelIsIgnoredByEqualityAndHash) {
+  // Two packets from one IPv6 peer may carry different flow labels: same address, same hash.
+  sockaddr_in6 raw{};
+  raw.sin6_family = AF_INET6;
+  raw.sin6_port = htons(4000);
+  inet_pton(AF_INET6, "2001:db8::7", &raw.sin6_addr);
+  raw.sin6_flowinfo = htonl(0x12345);
+  const NetAddress a(reinterpret_cast<sockaddr *>(&raw), sizeof raw);
+  raw.sin6_flowinfo = htonl(0x54321);
+  const NetAddress b(reinterpret_cast<sockaddr *>(&raw), sizeof raw);
+  EXPECT_TRUE(a == b);
+  EXPECT_EQ(a.get_hash(), b.get_hash());
+  raw.sin6_port = htons(4001);
+  const NetAddress c(reinterpret_cast<sockaddr *>(&raw), sizeof raw);
+  EXPECT_FALSE(a == c);
+  EXPECT_NE(a.get_hash(), c.get_hash());
+}
+
 TEST(NetAddress, V4MappedIsNormalisedToIpv4) {
   NetAddress mapped;
   ASSERT_TRUE(mapped.set_host("::ffff:10.1.2.3", 99));

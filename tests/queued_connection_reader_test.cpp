@@ -181,9 +181,16 @@ TEST(QueuedConnectionReader, Reset1DatagramsBeforeCloseThenOneReset) {
   ASSERT_TRUE(server.manager->get_reset_connection(lost));
   EXPECT_EQ(lost, conn);
   EXPECT_FALSE(server.manager->get_reset_connection(lost));  // exactly once
-  EXPECT_FALSE(conn->is_open());
   EXPECT_FALSE(server.reader.is_connection_ok(conn));
-  EXPECT_FALSE(server.manager->close_connection(conn));  // already closed, as in Panda3D
+  // The peer's FIN ended its input, not the connection: it stays writable until the
+  // application closes it (Panda3D closes it at once, losing answers in flight).
+  EXPECT_TRUE(conn->is_open());
+  EXPECT_TRUE(server.manager->close_connection(conn));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return !conn->is_open();
+  }));
+  EXPECT_FALSE(server.manager->close_connection(conn));
 }
 
 TEST(QueuedConnectionReader, Queue1OverflowDropsTheNewest) {
@@ -377,4 +384,117 @@ TEST(QueuedConnectionReader, RemoveAndReAddKeepsThePartialFrame) {
   NetDatagram got;
   ASSERT_TRUE(server.next(got));
   EXPECT_EQ(got.get_message(), "abcde");
+}
+
+TEST(QueuedConnectionReader, InputBudgetStopsReadingAConnectionUntilTheApplicationCatchesUp) {
+  constexpr int kSent = 200, kBudget = 10;
+  qt::Server server;
+  server.reader.set_input_budget(kBudget, 1 << 20);
+  EXPECT_EQ(server.reader.get_input_budget_datagrams(), static_cast<size_t>(kBudget));
+  qt::RawClient raw(server.port);
+  auto conn = server.accept_one();
+  ASSERT_NE(conn, nullptr);
+  std::string burst;
+  for (int i = 0; i < kSent; ++i) burst += qt::frame2(std::to_string(i));
+  ASSERT_TRUE(raw.send_all(burst));
+  // The loop reads until the connection holds its budget, then stops: turning it more does
+  // not queue more.
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.reader.get_current_queue_size() == kBudget;
+  }));
+  for (int turn = 0; turn < 100; ++turn) {
+    server.reader.poll();
+    ASSERT_LE(server.reader.get_current_queue_size(), kBudget);
+  }
+  // Taking them lets it read on; every datagram arrives once, in order.
+  std::vector<int> got;
+  NetDatagram dg;
+  ASSERT_TRUE(qt::eventually([&] {
+    while (server.reader.data_available() && server.reader.get_data(dg)) {
+      got.push_back(std::stoi(dg.get_message()));
+      EXPECT_LE(server.reader.get_current_queue_size(), kBudget);
+    }
+    return got.size() == kSent;
+  }));
+  for (int i = 0; i < kSent; ++i) ASSERT_EQ(got[i], i);
+}
+
+TEST(QueuedConnectionReader, InputBudgetInBytes) {
+  qt::Server server;
+  server.reader.set_input_budget(1000000, 4096);
+  qt::RawClient raw(server.port);
+  ASSERT_NE(server.accept_one(), nullptr);
+  const std::string body(1000, 'b');
+  std::string burst;
+  for (int i = 0; i < 50; ++i) burst += qt::frame2(body);
+  ASSERT_TRUE(raw.send_all(burst));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.reader.get_current_queue_size() == 5;  // the fifth reaches 5,000 >= 4,096 bytes
+  }));
+  for (int turn = 0; turn < 50; ++turn) server.reader.poll();
+  EXPECT_EQ(server.reader.get_current_queue_size(), 5);
+}
+
+TEST(QueuedConnectionReader, StartDelayHoldsDatagramsInOrderAndTheResetAfterThem) {
+  qt::Server server;
+  server.reader.start_delay(0.05, 0.15);
+  qt::RawClient raw(server.port);
+  auto conn = server.accept_one();
+  ASSERT_NE(conn, nullptr);
+  std::string burst;
+  for (int i = 0; i < 50; ++i) burst += qt::frame2(std::to_string(i));
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(raw.send_all(burst));
+  raw.close();  // FIN: its reset report must come after the delayed datagrams
+  std::vector<int> got;
+  NetDatagram dg;
+  bool reset_seen_early = false;
+  ASSERT_TRUE(qt::eventually([&] {
+    // When the reset shows, every datagram is already queued (or taken).
+    if (server.manager->reset_connection_available() &&
+        got.size() + static_cast<size_t>(server.reader.get_current_queue_size()) < 50) {
+      reset_seen_early = true;
+    }
+    while (server.reader.data_available() && server.reader.get_data(dg)) got.push_back(std::stoi(dg.get_message()));
+    return got.size() == 50;
+  }));
+  // Nothing can arrive before the shortest delay (a lower bound holds on any machine).
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(50));
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(got[i], i);
+  EXPECT_FALSE(reset_seen_early);
+  std::shared_ptr<Connection> lost;
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.manager->get_reset_connection(lost);
+  }));
+  EXPECT_EQ(lost, conn);
+  server.reader.stop_delay();
+}
+
+TEST(QueuedConnectionReader, UdpDropProbabilityDropsAndCounts) {
+  auto manager = qt::make_manager();
+  QueuedConnectionReader reader(manager.get(), 0);
+  ConnectionWriter writer(manager.get(), 0);
+  auto server = manager->open_UDP_connection("127.0.0.1", 0);
+  auto client = manager->open_UDP_connection("127.0.0.1", 0);
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(reader.add_connection(server));
+  NetAddress to;
+  to.set_host("127.0.0.1", server->get_address().get_port());
+  reader.set_udp_drop_probability(1.0);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(writer.send(Datagram(std::string_view("lost")), client, to));
+  ASSERT_TRUE(qt::eventually([&] {
+    reader.poll();
+    return reader.get_num_udp_dropped() == 20;
+  }));
+  EXPECT_FALSE(reader.data_available());
+  reader.set_udp_drop_probability(0.0);
+  ASSERT_TRUE(writer.send(Datagram(std::string_view("kept")), client, to));
+  NetDatagram dg;
+  ASSERT_TRUE(qt::eventually([&] { return reader.data_available() && reader.get_data(dg); }));
+  EXPECT_EQ(dg.get_message(), "kept");
+  EXPECT_EQ(reader.get_num_udp_dropped(), 20u);
 }

@@ -8,11 +8,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <unordered_map>
 #include <vector>
 
 #include "backends/backend.h"
 #include "backends/readiness_io.h"
+#include "backends/slot_table.h"
 
 namespace queuednet::detail {
 namespace {
@@ -34,13 +34,15 @@ class EpollBackend final : public Backend {
     ev.data.u64 = id;
     ev.events = EPOLLIN | EPOLLET | (kind == ChannelKind::stream ? (EPOLLOUT | EPOLLRDHUP) : 0u);
     ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-    entries_[id] = Entry{fd, kind, false};
+    Entry &e = entries_.insert(id);
+    e.fd = fd;
+    e.kind = kind;
   }
 
-  void set_reading(uint64_t id, int, ChannelKind, bool on) override {
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return;
-    it->second.reading = on;
+  void set_reading(uint64_t id, bool on) override {
+    Entry *e = entries_.find(id);
+    if (e == nullptr) return;
+    e->reading = on;
     if (on) ready_.push_back(id);  // data may have arrived before: its edge is gone
   }
 
@@ -48,7 +50,7 @@ class EpollBackend final : public Backend {
     return ReadinessIo::send(fd, data, size);
   }
 
-  void want_writable(uint64_t, int, bool) override {}  // EPOLLOUT edges are always armed
+  void want_writable(uint64_t, bool) override {}  // EPOLLOUT edges are always armed
 
   void remove(uint64_t id, int fd) override {
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
@@ -58,8 +60,7 @@ class EpollBackend final : public Backend {
   void wait(int timeout_ms, BackendEvents &events) override {
     if (!ready_.empty()) timeout_ms = 0;
     const int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
-    std::vector<uint64_t> again;
-    again.swap(ready_);
+    again_.swap(ready_);
     for (int i = 0; i < n; ++i) {
       const uint64_t id = events_[i].data.u64;
       const uint32_t what = events_[i].events;
@@ -73,11 +74,12 @@ class EpollBackend final : public Backend {
         serve_read(id, (what & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0, events);
       }
       if (what & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-        auto it = entries_.find(id);  // re-find: the read callbacks may have removed it
-        if (it != entries_.end() && it->second.kind == ChannelKind::stream) events.on_writable(id);
+        const Entry *e = entries_.find(id);  // re-find: the read callbacks may have removed it
+        if (e != nullptr && e->kind == ChannelKind::stream) events.on_writable(id);
       }
     }
-    for (uint64_t id : again) serve_read(id, false, events);
+    for (uint64_t id : again_) serve_read(id, false, events);
+    again_.clear();
     if (n == static_cast<int>(events_.size())) events_.resize(events_.size() * 2);
   }
 
@@ -88,15 +90,16 @@ class EpollBackend final : public Backend {
 
  private:
   struct Entry {
-    int fd;
-    ChannelKind kind;
-    bool reading;
+    uint64_t id = 0;
+    int fd = -1;
+    ChannelKind kind = ChannelKind::stream;
+    bool reading = false;
   };
 
   void serve_read(uint64_t id, bool peer_closed, BackendEvents &events) {
-    auto it = entries_.find(id);
-    if (it == entries_.end() || !it->second.reading) return;
-    const Entry e = it->second;  // callbacks may add or remove entries
+    const Entry *found = entries_.find(id);
+    if (found == nullptr || !found->reading) return;
+    const Entry e = *found;  // callbacks may add or remove entries
     const Drain d = e.kind == ChannelKind::listener ? io_.accept_all(id, e.fd, events)
                                                     : io_.receive(id, e.fd, e.kind, peer_closed, events);
     if (d == Drain::more) ready_.push_back(id);
@@ -105,8 +108,9 @@ class EpollBackend final : public Backend {
   int epfd_;
   int wakefd_;
   std::vector<epoll_event> events_;
-  std::unordered_map<uint64_t, Entry> entries_;
+  SlotTable<Entry> entries_;
   std::vector<uint64_t> ready_;
+  std::vector<uint64_t> again_;
   ReadinessIo io_;
 };
 

@@ -2,16 +2,23 @@
 // receives, one eventfd for wake-ups. Kernel versions each feature needs are noted where used;
 // the factory refuses kernels older than 6.0 and the manager falls back to epoll.
 //
+// - Ring setup: a worker's ring is created on the worker's own thread with SINGLE_ISSUER |
+//   DEFER_TASKRUN (6.1): completion work runs only when the worker asks for events, in its own
+//   context, with no interrupts. A polled ring may be turned by any application thread, so it
+//   uses COOP_TASKRUN | TASKRUN_FLAG (5.19): the kernel flags pending completion work in the SQ
+//   ring and a non-blocking check enters the kernel only when that flag (or an SQE) is there.
+//   Each mode falls back to plainer setups on older kernels.
 // - Streams: multishot receive (6.0) selecting buffers from the provided-buffer ring (5.19),
 //   so an idle connection holds no receive buffer. A multishot that ends (no CQE_F_MORE:
 //   ENOBUFS when buffers ran out, or the kernel's own limit) is re-armed and counted.
-// - Listeners: multishot accept (5.19).
+//   set_reading(false) cancels it by user_data (ASYNC_CANCEL, 5.5).
+// - Listeners: multishot accept (5.19). Out of descriptors, it ends with -EMFILE: reported to
+//   the loop, which backs off and re-enables it; the pending connections stay queued.
 // - UDP: multishot poll (5.13) for readability, then recvfrom() like the readiness backends,
-//   so the sender's address comes with each packet.
-// - Sends: IORING_OP_SEND (5.6); SQEs accumulate during a loop turn and go to the kernel in the
-//   one io_uring_submit_and_wait_timeout of the next wait() (submit() forces it in polled mode).
+//   at most kReadsPerTurn per socket per turn, so the sender's address comes with each packet.
+// - Sends: IORING_OP_SEND (5.6); SQEs accumulate during a loop turn and reach the kernel in
+//   the one io_uring_enter of the next wait(), or at submit().
 // - Wake-ups: multishot poll on an eventfd that wake() writes.
-// - Removal: IORING_OP_ASYNC_CANCEL keyed on the fd with CANCEL_ALL (5.19).
 // - The CQ is 4× the SQ; with IORING_FEAT_NODROP (5.5) the kernel keeps overflowed completions,
 //   and overflow is detected and logged once.
 // SQPOLL is not used: it costs a kernel thread per ring spinning on a 2-core machine.
@@ -25,11 +32,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <unordered_map>
 #include <vector>
 
 #include "backends/backend.h"
 #include "backends/readiness_io.h"
+#include "backends/slot_table.h"
 #include "log.h"
 
 namespace queuednet::detail {
@@ -39,9 +46,14 @@ constexpr unsigned kQueueDepth = 4096;
 constexpr unsigned kBufferCount = 1024;  // power of two
 constexpr unsigned kBufferSize = 16384;
 constexpr unsigned short kBufferGroup = 1;
+constexpr int kSubmitRounds = 8;
 
 enum Op : uint64_t { kRecv = 1, kAccept = 2, kSend = 3, kPollIn = 4, kPollOut = 5, kWake = 6, kCancel = 7 };
 constexpr uint64_t tag(uint64_t id, Op op) { return (id << 4) | op; }
+
+bool transient_accept_error(int err) {
+  return err == ECONNABORTED || err == EINTR || err == EPROTO || err == EAGAIN || err == ECANCELED;
+}
 
 class IoUringBackend final : public Backend {
  public:
@@ -59,53 +71,66 @@ class IoUringBackend final : public Backend {
     }
   }
 
-  bool init(std::string *error) {
-    io_uring_params params{};
-    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;  // COOP_TASKRUN: 5.19
-    params.cq_entries = kQueueDepth * 4;
-    int rc = io_uring_queue_init_params(kQueueDepth, &ring_, &params);
-    if (rc == -EINVAL) {
-      params = {};
-      params.flags = IORING_SETUP_CQSIZE;
+  bool init(const BackendOptions &options, std::string *error) {
+    if (!probe_kernel(error)) return false;
+    // Setups to try, best first.
+    std::vector<unsigned> setups;
+    if (options.single_thread) {
+      setups = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+                IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
+    }
+    setups.push_back(IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+    setups.push_back(0);
+    int rc = -EINVAL;
+    for (unsigned flags : setups) {
+      io_uring_params params{};
+      params.flags = flags | IORING_SETUP_CQSIZE;
       params.cq_entries = kQueueDepth * 4;
       rc = io_uring_queue_init_params(kQueueDepth, &ring_, &params);
+      if (rc == -EINVAL) continue;
+      if (rc < 0) break;
+      ring_ready_ = true;
+      defer_ = (flags & IORING_SETUP_DEFER_TASKRUN) != 0;
+      taskrun_flag_ = (flags & IORING_SETUP_TASKRUN_FLAG) != 0;
+      if (!(params.features & IORING_FEAT_NODROP)) {
+        *error = "kernel lacks IORING_FEAT_NODROP (needs 5.5)";
+        return false;
+      }
+      break;
     }
-    if (rc < 0) {
+    if (!ring_ready_) {
       *error = std::string("io_uring_queue_init: ") + std::strerror(-rc);
       return false;
     }
-    ring_ready_ = true;
-    if (!(params.features & IORING_FEAT_NODROP)) {
-      *error = "kernel lacks IORING_FEAT_NODROP (needs 5.5)";
-      return false;
-    }
-    if (!probe(error) || !setup_buffers(error)) return false;
+    if (!probe_opcodes(error) || !setup_buffers(error)) return false;
     wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wakefd_ < 0) {
       *error = std::string("eventfd: ") + std::strerror(errno);
       return false;
     }
     arm_wake();
-    io_uring_submit(&ring_);
     return true;
   }
 
   BackendKind kind() const override { return BackendKind::io_uring; }
 
-  void add(uint64_t id, int fd, ChannelKind kind) override { entries_[id] = Entry{fd, kind, false, false}; }
+  void add(uint64_t id, int fd, ChannelKind kind) override {
+    Entry &e = entries_.insert(id);
+    e.fd = fd;
+    e.kind = kind;
+  }
 
-  void set_reading(uint64_t id, int, ChannelKind, bool on) override {
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return;
-    Entry &e = it->second;
-    e.wanted = on;
-    if (on && !e.armed) {
-      arm(id, e);
-    } else if (!on && e.armed) {
-      io_uring_sqe *sqe = get_sqe();
-      io_uring_prep_cancel64(sqe, tag(id, read_op(e.kind)), 0);  // ASYNC_CANCEL: 5.5
-      io_uring_sqe_set_data64(sqe, tag(id, kCancel));
+  void set_reading(uint64_t id, bool on) override {
+    Entry *e = entries_.find(id);
+    if (e == nullptr) return;
+    e->wanted = on;
+    if (on && !e->armed) {
+      arm(id, *e);
+    } else if (!on && e->armed && !e->cancelling) {
+      cancel_read(id, *e);
     }
+    // On, while a cancelled request is still live: its final completion re-arms it.
+    if (on && e->kind == ChannelKind::datagram) ready_.push_back(id);  // packets may be waiting
   }
 
   ssize_t send(uint64_t id, int fd, const unsigned char *data, size_t size) override {
@@ -115,33 +140,41 @@ class IoUringBackend final : public Backend {
     return kSendPending;
   }
 
-  void want_writable(uint64_t id, int fd, bool on) override {
-    if (!on) return;  // a one-shot poll: it fires once
+  void want_writable(uint64_t id, bool on) override {
+    Entry *e = entries_.find(id);
+    if (!on || e == nullptr) return;  // a one-shot poll: it fires once
     io_uring_sqe *sqe = get_sqe();
-    io_uring_prep_poll_add(sqe, fd, POLLOUT);
+    io_uring_prep_poll_add(sqe, e->fd, POLLOUT);
     io_uring_sqe_set_data64(sqe, tag(id, kPollOut));
   }
 
-  void remove(uint64_t id, int fd) override {
+  void remove(uint64_t id, int) override {
+    Entry *e = entries_.find(id);
+    if (e == nullptr) return;
+    if (e->armed && !e->cancelling) cancel_read(id, *e);
     entries_.erase(id);
-    io_uring_sqe *sqe = get_sqe();
-    io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);  // 5.19
-    io_uring_sqe_set_data64(sqe, tag(0, kCancel));
-    // The fd is closed right after this returns: the kernel must see the cancel first.
-    io_uring_submit(&ring_);
+    // SQEs prepared this turn name the descriptor by number; the loop closes it right after
+    // this returns and a new socket may get the same number, so they must reach the kernel now.
+    if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
   }
 
   void wait(int timeout_ms, BackendEvents &events) override {
-    io_uring_cqe *cqe = nullptr;
+    if (!ready_.empty()) timeout_ms = 0;
     if (timeout_ms == 0) {
-      io_uring_submit(&ring_);
+      if (io_uring_sq_ready(&ring_) > 0 || completion_work_pending()) io_uring_submit_and_get_events(&ring_);
     } else if (timeout_ms < 0) {
       io_uring_submit_and_wait(&ring_, 1);
     } else {
+      io_uring_cqe *cqe = nullptr;
       __kernel_timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000LL};
       io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     }
     check_overflow();
+    if (!later_.empty()) {
+      std::vector<io_uring_cqe> held;
+      held.swap(later_);
+      for (const io_uring_cqe &c : held) dispatch(c, events);
+    }
     io_uring_cqe *batch[256];
     unsigned n;
     while ((n = io_uring_peek_batch_cqe(&ring_, batch, 256)) > 0) {
@@ -151,6 +184,27 @@ class IoUringBackend final : public Backend {
         dispatch(c, events);
       }
     }
+    again_.swap(ready_);
+    for (uint64_t id : again_) read_datagrams(id, events);
+    again_.clear();
+  }
+
+  void submit(BackendEvents &events) override {
+    // A send usually completes while it is submitted; reporting it lets the loop send what
+    // was queued behind it, which needs another round.
+    for (int round = 0; round < kSubmitRounds && io_uring_sq_ready(&ring_) > 0; ++round) {
+      io_uring_submit_and_get_events(&ring_);
+      io_uring_cqe *cqe;
+      while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+        const io_uring_cqe c = *cqe;
+        io_uring_cqe_seen(&ring_, cqe);
+        if ((c.user_data & 0xf) == kSend) {
+          dispatch(c, events);
+        } else {
+          later_.push_back(c);  // reads and accepts wait for the next turn, in order
+        }
+      }
+    }
   }
 
   void wake() override {
@@ -158,21 +212,27 @@ class IoUringBackend final : public Backend {
     [[maybe_unused]] ssize_t r = ::write(wakefd_, &one, sizeof one);
   }
 
-  void submit() override { io_uring_submit(&ring_); }
-
  private:
   struct Entry {
-    int fd;
-    ChannelKind kind;
-    bool wanted;  // reading/accepting requested
-    bool armed;   // a multishot request is live in the kernel
+    uint64_t id = 0;
+    int fd = -1;
+    ChannelKind kind = ChannelKind::stream;
+    bool wanted = false;      // reading/accepting requested
+    bool armed = false;       // a multishot request is live in the kernel
+    bool cancelling = false;  // ...and a cancel for it was submitted
   };
 
   static Op read_op(ChannelKind k) {
     return k == ChannelKind::listener ? kAccept : k == ChannelKind::stream ? kRecv : kPollIn;
   }
 
-  bool probe(std::string *error) {
+  // Whether completions may be waiting for the kernel to post them.
+  bool completion_work_pending() const {
+    if (taskrun_flag_) return (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0;
+    return defer_;  // deferred work without the flag: only entering the kernel tells
+  }
+
+  static bool probe_kernel(std::string *error) {
     utsname u{};
     int major = 0, minor = 0;
     if (::uname(&u) == 0) std::sscanf(u.release, "%d.%d", &major, &minor);
@@ -180,6 +240,10 @@ class IoUringBackend final : public Backend {
       *error = std::string("kernel ") + u.release + " lacks multishot receive (needs 6.0)";
       return false;
     }
+    return true;
+  }
+
+  bool probe_opcodes(std::string *error) {
     io_uring_probe *p = io_uring_get_probe_ring(&ring_);
     if (p == nullptr) {
       *error = "io_uring probe failed";
@@ -263,15 +327,26 @@ class IoUringBackend final : public Backend {
     e.armed = true;
   }
 
-  // A multishot request ended (no CQE_F_MORE): re-arm it if it is still wanted.
-  void ended(uint64_t id, int res) {
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return;
-    it->second.armed = false;
-    if (!it->second.wanted) return;
-    ++rearms_;
-    if (res == -ENOBUFS) ++enobufs_;
-    arm(id, it->second);
+  void cancel_read(uint64_t id, Entry &e) {
+    io_uring_sqe *sqe = get_sqe();
+    io_uring_prep_cancel64(sqe, tag(id, read_op(e.kind)), 0);  // ASYNC_CANCEL: 5.5
+    io_uring_sqe_set_data64(sqe, tag(0, kCancel));
+    e.cancelling = true;  // `armed` stays until the request's final completion
+  }
+
+  // A multishot request posted its final completion: re-arm it if reading is still wanted
+  // (ENOBUFS, the kernel's own limit, or a cancel followed by set_reading(true)).
+  void finished(uint64_t id, int res = 0) {
+    Entry *e = entries_.find(id);
+    if (e == nullptr) return;
+    const bool cancelled = e->cancelling;
+    e->armed = e->cancelling = false;
+    if (!e->wanted) return;
+    if (!cancelled) {
+      ++rearms_;
+      if (res == -ENOBUFS) ++enobufs_;
+    }
+    arm(id, *e);
   }
 
   void check_overflow() {
@@ -281,59 +356,74 @@ class IoUringBackend final : public Backend {
     }
   }
 
+  // Reads a ready UDP socket, at most kReadsPerTurn packets; the rest in the next turn.
+  void read_datagrams(uint64_t id, BackendEvents &events) {
+    const Entry *e = entries_.find(id);
+    if (e == nullptr || !e->wanted) return;
+    if (io_.receive(id, e->fd, ChannelKind::datagram, false, events) == Drain::more) ready_.push_back(id);
+  }
+
   void dispatch(const io_uring_cqe &c, BackendEvents &events) {
     const uint64_t id = c.user_data >> 4;
     const Op op = static_cast<Op>(c.user_data & 0xf);
-    const bool more = (c.flags & IORING_CQE_F_MORE) != 0;
+    const bool last = (c.flags & IORING_CQE_F_MORE) == 0;  // the request's final completion
     switch (op) {
       case kRecv: {
-        const bool live = entries_.count(id) > 0;
+        // Bytes were taken from the socket even when reading was just cancelled: deliver them
+        // (the loop parks what it cannot use yet). Only a removed channel's bytes are dropped.
         if (c.flags & IORING_CQE_F_BUFFER) {
           const unsigned bid = c.flags >> IORING_CQE_BUFFER_SHIFT;
-          if (live && c.res > 0) events.on_data(id, buffers_ + size_t{bid} * kBufferSize, static_cast<size_t>(c.res), nullptr, 0);
+          if (c.res > 0 && entries_.find(id) != nullptr) {
+            events.on_data(id, buffers_ + size_t{bid} * kBufferSize, static_cast<size_t>(c.res), nullptr, 0);
+          }
           recycle(bid);
         }
-        if (!live) return;
-        if (c.res == 0) {
-          events.on_read_closed(id, 0);
-        } else if (c.res < 0 && c.res != -ENOBUFS && c.res != -ECANCELED) {
-          events.on_read_closed(id, -c.res);
-        } else if (!more) {
-          ended(id, c.res);
+        if (c.res == 0 || (c.res < 0 && c.res != -ENOBUFS && c.res != -ECANCELED)) {
+          if (Entry *e = entries_.find(id)) {
+            e->wanted = false;  // the stream's read side is over
+            if (last) finished(id);
+            events.on_read_closed(id, c.res == 0 ? 0 : -c.res);
+          }
+        } else if (last) {
+          finished(id, c.res);
         }
         return;
       }
-      case kAccept:
+      case kAccept: {
         if (c.res >= 0) {
-          if (entries_.count(id)) {
-            events.on_accept(id, c.res);
+          if (entries_.find(id) != nullptr) {
+            events.on_accept(id, c.res);  // the loop owns the descriptor from here
           } else {
             ::close(c.res);
           }
-        }
-        if (!more) ended(id, c.res);
-        return;
-      case kPollIn: {
-        auto it = entries_.find(id);
-        if (it != entries_.end() && c.res > 0) {
-          while (io_.receive(id, it->second.fd, ChannelKind::datagram, false, events) == Drain::more) {
-            if (entries_.find(id) == entries_.end()) break;
+        } else if (Entry *e = entries_.find(id); e != nullptr && !transient_accept_error(-c.res)) {
+          if (last) e->armed = e->cancelling = false;
+          if (is_resource_exhaustion(-c.res)) {
+            events.on_accept_refused(id, -c.res);  // the loop turns accepting off, and on later
+          } else {
+            e->wanted = false;
+            events.on_read_closed(id, -c.res);
           }
+          return;
         }
-        if (!more) ended(id, c.res);
+        if (last) finished(id, c.res);
         return;
       }
+      case kPollIn:
+        if (c.res > 0) read_datagrams(id, events);
+        if (last) finished(id, c.res);
+        return;
       case kSend:
         events.on_send_complete(id, c.res);
         return;
       case kPollOut:
-        if (entries_.count(id)) events.on_writable(id);
+        if (entries_.find(id) != nullptr) events.on_writable(id);
         return;
       case kWake: {
         uint64_t v;
         while (::read(wakefd_, &v, sizeof v) > 0) {
         }
-        if (!more) arm_wake();
+        if (last) arm_wake();
         return;
       }
       case kCancel:
@@ -343,10 +433,15 @@ class IoUringBackend final : public Backend {
 
   io_uring ring_{};
   bool ring_ready_ = false;
+  bool defer_ = false;
+  bool taskrun_flag_ = false;
   io_uring_buf_ring *buf_ring_ = nullptr;
   unsigned char *buffers_ = nullptr;
   int wakefd_ = -1;
-  std::unordered_map<uint64_t, Entry> entries_;
+  SlotTable<Entry> entries_;
+  std::vector<uint64_t> ready_;
+  std::vector<uint64_t> again_;
+  std::vector<io_uring_cqe> later_;  // completions submit() left for wait()
   ReadinessIo io_;
   uint64_t rearms_ = 0, enobufs_ = 0;
   bool overflow_logged_ = false;
@@ -354,9 +449,9 @@ class IoUringBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_io_uring_backend(std::string *error) {
+std::unique_ptr<Backend> make_io_uring_backend(const BackendOptions &options, std::string *error) {
   auto backend = std::make_unique<IoUringBackend>();
-  if (!backend->init(error)) return nullptr;
+  if (!backend->init(options, error)) return nullptr;
   return backend;
 }
 

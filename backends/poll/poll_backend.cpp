@@ -1,17 +1,18 @@
 // Internal. poll() backend: the portable floor, level-triggered, with no descriptor limit
-// (fd_set-based polling stops at 1,024). POLLOUT is requested only while a stream has bytes waiting.
+// (fd_set-based polling stops at 1,024). POLLIN is requested only while the loop reads a
+// socket, POLLOUT only while a stream has bytes waiting.
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "backends/backend.h"
 #include "backends/readiness_io.h"
+#include "backends/slot_table.h"
 
 namespace queuednet::detail {
 namespace {
@@ -27,40 +28,43 @@ class PollBackend final : public Backend {
   BackendKind kind() const override { return BackendKind::poll; }
 
   void add(uint64_t id, int fd, ChannelKind kind) override {
-    index_[id] = fds_.size();
+    Entry &e = entries_.insert(id);
+    e.index = fds_.size();
+    e.kind = kind;
     fds_.push_back(pollfd{fd, 0, 0});
     ids_.push_back(id);
-    kinds_[id] = kind;
   }
 
-  void set_reading(uint64_t id, int, ChannelKind, bool on) override { set_flag(id, POLLIN, on); }
+  void set_reading(uint64_t id, bool on) override {
+    set_flag(id, POLLIN, on);
+    if (on) ready_.push_back(id);  // serve it once even if poll() reports nothing new
+  }
 
   ssize_t send(uint64_t, int fd, const unsigned char *data, size_t size) override {
     return ReadinessIo::send(fd, data, size);
   }
 
-  void want_writable(uint64_t id, int, bool on) override { set_flag(id, POLLOUT, on); }
+  void want_writable(uint64_t id, bool on) override { set_flag(id, POLLOUT, on); }
 
   void remove(uint64_t id, int) override {
-    auto it = index_.find(id);
-    if (it == index_.end()) return;
-    const size_t i = it->second;
+    const Entry *e = entries_.find(id);
+    if (e == nullptr) return;
+    const size_t i = e->index;
     const size_t last = fds_.size() - 1;
     if (i != last) {
       fds_[i] = fds_[last];
       ids_[i] = ids_[last];
-      index_[ids_[i]] = i;
+      entries_.find(ids_[i])->index = i;
     }
     fds_.pop_back();
     ids_.pop_back();
-    index_.erase(id);
-    kinds_.erase(id);
+    entries_.erase(id);
   }
 
   void wait(int timeout_ms, BackendEvents &events) override {
     if (!ready_.empty()) timeout_ms = 0;
     const int n = ::poll(fds_.data(), fds_.size(), timeout_ms);
-    std::vector<std::pair<uint64_t, short>> fired;  // callbacks reorder fds_, so copy first
+    fired_.clear();  // callbacks reorder fds_, so copy first
     if (n > 0) {
       if (fds_[0].revents & POLLIN) {
         uint64_t v;
@@ -68,22 +72,20 @@ class PollBackend final : public Backend {
         }
       }
       for (size_t i = 1; i < fds_.size(); ++i) {
-        if (fds_[i].revents != 0) fired.emplace_back(ids_[i], fds_[i].revents);
+        if (fds_[i].revents != 0) fired_.emplace_back(ids_[i], fds_[i].revents);
       }
     }
-    std::vector<uint64_t> again;
-    again.swap(ready_);
-    for (auto [id, what] : fired) {
+    again_.swap(ready_);
+    for (auto [id, what] : fired_) {
       if ((what & (POLLHUP | POLLERR)) && events_of(id) == 0) park(id);  // else poll() spins on it
       if (what & (POLLIN | POLLHUP | POLLERR)) serve_read(id, (what & (POLLHUP | POLLERR)) != 0, events);
       if (what & (POLLOUT | POLLHUP | POLLERR)) {
-        auto it = kinds_.find(id);
-        if (it != kinds_.end() && it->second == ChannelKind::stream && (events_of(id) & POLLOUT)) {
-          events.on_writable(id);
-        }
+        const Entry *e = entries_.find(id);
+        if (e != nullptr && e->kind == ChannelKind::stream && (events_of(id) & POLLOUT)) events.on_writable(id);
       }
     }
-    for (uint64_t id : again) serve_read(id, false, events);
+    for (uint64_t id : again_) serve_read(id, false, events);
+    again_.clear();
   }
 
   void wake() override {
@@ -92,33 +94,38 @@ class PollBackend final : public Backend {
   }
 
  private:
+  struct Entry {
+    uint64_t id = 0;
+    size_t index = 0;  // position in fds_ / ids_
+    ChannelKind kind = ChannelKind::stream;
+  };
+
   // A hung-up socket nobody reads or writes is taken out of poll() (negative fd) until
   // interest in it returns.
   void park(uint64_t id) {
-    int &fd = fds_[index_[id]].fd;
+    int &fd = fds_[entries_.find(id)->index].fd;
     if (fd >= 0) fd = -fd - 1;
   }
 
   void set_flag(uint64_t id, short flag, bool on) {
-    auto it = index_.find(id);
-    if (it == index_.end()) return;
-    int &fd = fds_[it->second].fd;
-    if (on && fd < 0) fd = -fd - 1;
-    short &ev = fds_[it->second].events;
-    ev = static_cast<short>(on ? (ev | flag) : (ev & ~flag));
+    const Entry *e = entries_.find(id);
+    if (e == nullptr) return;
+    pollfd &p = fds_[e->index];
+    if (on && p.fd < 0) p.fd = -p.fd - 1;
+    p.events = static_cast<short>(on ? (p.events | flag) : (p.events & ~flag));
   }
 
-  short events_of(uint64_t id) const {
-    auto it = index_.find(id);
-    return it == index_.end() ? 0 : fds_[it->second].events;
+  short events_of(uint64_t id) {
+    const Entry *e = entries_.find(id);
+    return e == nullptr ? 0 : fds_[e->index].events;
   }
 
   void serve_read(uint64_t id, bool peer_closed, BackendEvents &events) {
-    auto it = index_.find(id);
-    if (it == index_.end() || !(fds_[it->second].events & POLLIN)) return;
-    const int fd = fds_[it->second].fd;
+    const Entry *e = entries_.find(id);
+    if (e == nullptr || !(fds_[e->index].events & POLLIN)) return;
+    const int fd = fds_[e->index].fd;
     if (fd < 0) return;
-    const ChannelKind kind = kinds_[id];
+    const ChannelKind kind = e->kind;  // callbacks may add or remove entries
     const Drain d = kind == ChannelKind::listener ? io_.accept_all(id, fd, events)
                                                   : io_.receive(id, fd, kind, peer_closed, events);
     if (d == Drain::more) ready_.push_back(id);
@@ -127,9 +134,10 @@ class PollBackend final : public Backend {
   int wakefd_;
   std::vector<pollfd> fds_;
   std::vector<uint64_t> ids_;
-  std::unordered_map<uint64_t, size_t> index_;
-  std::unordered_map<uint64_t, ChannelKind> kinds_;
+  SlotTable<Entry> entries_;
   std::vector<uint64_t> ready_;
+  std::vector<uint64_t> again_;
+  std::vector<std::pair<uint64_t, short>> fired_;
   ReadinessIo io_;
 };
 

@@ -20,7 +20,7 @@ class ConnectionListener;
 class ConnectionWriter;
 namespace detail {
 struct ConnectionCore;
-class EventLoop;
+struct ConnectionAccess;
 class Engine;
 }  // namespace detail
 
@@ -35,7 +35,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // TCP stream: the peer's address (IPv4 peers of dual-stack listeners appear as IPv4, not
   // ::ffff:a.b.c.d). Listener and UDP: the local bound address (Panda3D returns an invalid,
   // family-0 address there). Any thread.
-  NetAddress get_address() const;
+  const NetAddress &get_address() const;
   // The manager that opened it; nullptr once the manager is destroyed. Any thread.
   ConnectionManager *get_manager() const;
   Kind get_kind() const;
@@ -70,11 +70,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush();
 
  private:
-  friend class ConnectionManager;
-  friend class ConnectionReader;
-  friend class ConnectionListener;
-  friend class ConnectionWriter;
-  friend class detail::EventLoop;
+  friend struct detail::ConnectionAccess;
   friend class detail::Engine;
 
   explicit Connection(std::unique_ptr<detail::ConnectionCore> core);
@@ -83,14 +79,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<detail::ConnectionCore> core_;
 };
 
-// Panda3D's PT(Connection) out-parameter type: a shared_ptr with p().
+// Panda3D's PT(Connection): a shared_ptr with the rest of PointerTo's surface that ported code
+// calls (p(), is_null(), clear(), comparison with a Connection *), so Panda3D code compiles once
+// `#define PT(type) PointerTo##type` is in scope. Thread safety: as std::shared_ptr (distinct
+// objects from any thread; one object not thread safe); the methods below, any thread.
 class PointerToConnection : public std::shared_ptr<Connection> {
  public:
   using std::shared_ptr<Connection>::shared_ptr;
   PointerToConnection() = default;
   PointerToConnection(std::shared_ptr<Connection> c) : std::shared_ptr<Connection>(std::move(c)) {}
-  // The raw pointer, as Panda3D's p(). Any thread.
+  // From a raw pointer, as Panda3D's `PT(Connection) p = connection;`: shares the existing
+  // ownership (every Connection is owned by a shared_ptr), never takes a second one. Null if
+  // `c` is null or already being destroyed.
+  PointerToConnection(Connection *c)
+      : std::shared_ptr<Connection>(c == nullptr ? nullptr : c->weak_from_this().lock()) {}
+  PointerToConnection &operator=(Connection *c) { return *this = PointerToConnection(c); }
+
+  // The raw pointer, as Panda3D's p().
   Connection *p() const { return get(); }
+  bool is_null() const { return get() == nullptr; }
+  // Drops the reference (the pointer becomes null).
+  void clear() { reset(); }
+
+  friend bool operator==(const PointerToConnection &a, const Connection *b) { return a.get() == b; }
+  friend bool operator==(const PointerToConnection &a, std::nullptr_t) { return a.get() == nullptr; }
 };
 
 }  // namespace queuednet

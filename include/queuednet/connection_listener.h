@@ -40,6 +40,11 @@ class ConnectionListener {
   ConnectionManager *get_manager() const;
   bool is_polling() const;
   int get_num_threads() const;
+  // queuednet: how often accepting stopped because the process ran out of descriptors (or
+  // memory). Each time, the failure is logged once, the listener retries after at most 100 ms
+  // (at once when the manager closes a connection), and the pending connections wait in the
+  // kernel's queue: none is lost. Any thread.
+  uint64_t get_num_accept_refusals() const;
   // Stops accepting on every rendezvous; queued new connections stay gettable. Idempotent.
   void shutdown();
 

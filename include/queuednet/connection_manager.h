@@ -90,6 +90,12 @@ class ConnectionManager {
   double get_close_timeout() const;
   // Open connections (listeners and UDP sockets included).
   size_t get_num_connections() const;
+  // Whether accepted and connected TCP sockets get TCP_NODELAY (default true: writes are
+  // already coalesced per drain, so Nagle's algorithm only adds latency; Panda3D leaves it
+  // off). Applies to connections opened afterwards; Connection::set_no_delay changes one.
+  // Any thread.
+  void set_default_no_delay(bool flag);
+  bool get_default_no_delay() const;
   // SO_REUSEPORT on the sockets that later open_TCP_server_rendezvous and open_UDP_connection
   // calls bind (default off, as Panda3D), so several processes or managers that all set it
   // share one port: the kernel spreads new TCP connections, and UDP packets by sender, across

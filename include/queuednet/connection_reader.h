@@ -37,10 +37,12 @@ class ConnectionReader {
   // if null, already in this or another reader, a listening socket, closed, or after shutdown.
   bool add_connection(Connection *connection);
   bool add_connection(const std::shared_ptr<Connection> &c) { return add_connection(c.get()); }
-  // Stops receiving from it; bytes of a partial frame are kept for a later add. False if unknown.
+  // Stops receiving from it; bytes of a partial frame are kept for a later add. Once it has
+  // returned true, no further datagram from that connection reaches this reader (queued ones
+  // stay). False if unknown.
   bool remove_connection(Connection *connection);
   bool remove_connection(const std::shared_ptr<Connection> &c) { return remove_connection(c.get()); }
-  // True while the connection is in this reader and open.
+  // True while the connection is in this reader, open, and not reset (closed by its peer).
   bool is_connection_ok(Connection *connection) const;
   bool is_connection_ok(const std::shared_ptr<Connection> &c) const { return is_connection_ok(c.get()); }
 
@@ -68,6 +70,29 @@ class ConnectionReader {
   uint64_t get_num_bad_datagrams() const;
   // queuednet: connections closed because a frame announced more than the maximum size.
   uint64_t get_num_oversize_frames() const;
+  // queuednet: datagrams and bytes this reader received (queued, or dropped by a full queue).
+  uint64_t get_num_datagrams_received() const;
+  uint64_t get_num_bytes_received() const;
+
+  // queuednet: the input budget of each connection: how many datagrams, and bytes, it may have
+  // in this reader's queue not yet taken by get_data(). Past either, the loop stops reading the
+  // connection (TCP then pushes back on the sender) until the application has taken it below
+  // half the budget; every other connection keeps its share meanwhile. Bytes already read are
+  // kept, never dropped. Defaults: 1024 datagrams, 1 MiB. Any thread.
+  void set_input_budget(size_t max_datagrams, size_t max_bytes);
+  size_t get_input_budget_datagrams() const;
+  size_t get_input_budget_bytes() const;
+
+  // Fault injection for tests (Panda3D's start_delay/stop_delay, compiled in, off by default):
+  // each datagram received from now on becomes available after a random delay between
+  // min_delay and max_delay seconds; a connection's datagrams (and its reset report) keep
+  // their order. stop_delay() affects datagrams received afterwards. Any thread.
+  void start_delay(double min_delay, double max_delay);
+  void stop_delay();
+  // Fault injection: drop each UDP packet received with this probability (0 = off, 1 = all),
+  // counted in get_num_udp_dropped(). Any thread.
+  void set_udp_drop_probability(double probability);
+  uint64_t get_num_udp_dropped() const;
 
   // Removes every connection from this reader; queued datagrams stay gettable. Idempotent.
   void shutdown();

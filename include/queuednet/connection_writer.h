@@ -1,17 +1,33 @@
 // Public header. ConnectionWriter: frames datagrams and hands them to the loop that owns the
 // connection (Panda3D's ConnectionWriter).
 //
-// send() never blocks and never makes the caller wait for a slow peer. Polled mode: the bytes
-// are written on the caller's thread before send returns, as far as the socket takes them; the
-// rest waits in the connection's output buffer and goes out on later polls. Threaded mode: the
-// datagram is handed to the connection's worker with no system call on the caller's thread
-// except at most one wake-up per batch. Each datagram is written whole, in send order per
-// connection.
+// send() never blocks and never makes the caller wait for a slow peer. It appends the framed
+// datagram to the connection's output (one short lock) and marks the connection for writing.
+// When the bytes go out is one rule, the same for every backend:
+//   Every byte a send() accepted reaches the kernel before the application goes idle. The loop
+//   writes each marked connection with one system call (or one io_uring SQE), so the answers
+//   an application gives within one drain (taking the queued datagrams and answering them)
+//   leave together.
+//   - Polled mode: a send() made while no datagram waits in a reader queue (nothing is waiting
+//     to be read) is written before it returns; so is the last answer of a drain. Otherwise
+//     output waits at the latest until data_available(), new_connection_available() or
+//     reset_connection_available() returns false, poll() or a wait_*() call starts waiting,
+//     flush(), or close; a connection holding 256 KiB or more is written at once.
+//   - Threaded mode: no system call on the caller's thread but an occasional wake-up: the
+//     connection's worker writes at the end of its current turn, woken when the application
+//     has taken every datagram of that connection, or goes idle (a *_available() returning
+//     false, get_data() finding nothing, a wait_*() call).
+// Each datagram is written whole, in send order per connection. collect-tcp (Connection)
+// holds small sends longer on purpose.
 //
 // Output limits per connection: past the high-water mark (set_max_queue_size, in bytes) send
 // returns false with errc::output_buffer_full and queues nothing. send(..., block=true) queues
 // past the high-water mark (it still never waits); past the hard limit the connection is
-// closed as a slow consumer and a reset is reported.
+// closed as a slow consumer (logged once) and a reset is reported.
+//
+// Errors: false with the reason in last_error(). In polled mode a send() whose own write fails
+// returns false (errc::connection_closed) and the reset is reported once; a threaded send()
+// cannot see a later write failure, which is reported as a reset only.
 //
 // num_threads has the same meaning as for ConnectionReader (see connection_reader.h).
 // Thread safety: every method may be called from any thread.
@@ -30,7 +46,8 @@ namespace queuednet {
 class ConnectionManager;
 namespace detail {
 class Engine;
-}
+struct ConnectionCore;
+}  // namespace detail
 
 class ConnectionWriter {
  public:
@@ -55,7 +72,7 @@ class ConnectionWriter {
   bool is_valid_for_udp(const Datagram &datagram) const;
 
   ConnectionManager *get_manager() const;
-  // True in polled mode: sends are written on the caller's thread.
+  // True in polled mode: sends are written on the caller's thread (see the rule above).
   bool is_immediate() const;
   int get_num_threads() const;
 
@@ -81,7 +98,13 @@ class ConnectionWriter {
 
  private:
   bool check_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind, const char *what);
-  bool check_room(Connection &connection, size_t bytes, bool block);
+  enum class Admission { ok, refused, kill };
+  // Whether `bytes` more may be queued (core.mutex held): refused (closed, or past the
+  // high-water mark), or kill: past the hard limit, the connection is marked a slow consumer.
+  Admission admit(detail::ConnectionCore &core, size_t bytes, bool block, const char *what);
+  // Tells the owning loop; false if the connection was killed or its write failed.
+  bool hand_over(const std::shared_ptr<Connection> &connection, size_t bytes, bool need_sync, bool killed,
+                 const char *what);
 
   std::shared_ptr<detail::Engine> engine_;
   std::atomic<int> header_size_;

@@ -32,14 +32,27 @@ class NetDatagram : public Datagram {
   // Clears bytes, connection and address.
   void clear() override;
 
-  void set_connection(const std::shared_ptr<Connection> &connection) { connection_ = connection; }
+  // The connection it arrived on (or is bound for); may be null. Not thread safe.
+  void set_connection(const std::shared_ptr<Connection> &connection);
   const std::shared_ptr<Connection> &get_connection() const { return connection_; }
-  void set_address(const NetAddress &address) { address_ = address; }
-  const NetAddress &get_address() const { return address_; }
+  // Where it came from: the UDP sender, or for TCP the connection's peer. Not thread safe.
+  void set_address(const NetAddress &address) {
+    address_ = address;
+    address_is_peer_ = false;
+  }
+  const NetAddress &get_address() const;
 
  private:
+  friend class QueuedConnectionReader;
+  // A received TCP datagram: its address is its connection's peer, not copied per datagram.
+  void set_peer_address(std::shared_ptr<Connection> &&connection) {
+    connection_ = std::move(connection);
+    address_is_peer_ = true;
+  }
+
   std::shared_ptr<Connection> connection_;
   NetAddress address_;
+  bool address_is_peer_ = false;
 };
 
 }  // namespace queuednet

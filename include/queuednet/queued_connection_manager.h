@@ -16,7 +16,9 @@ class QueuedConnectionManager : public ConnectionManager {
   explicit QueuedConnectionManager(int num_threads = 0, BackendKind backend = BackendKind::automatic)
       : ConnectionManager(num_threads, backend) {}
 
-  // True if a reset report is waiting. A hint: another thread may take it first. No I/O.
+  // True if a reset report is waiting. A hint: another thread may take it first. Reads
+  // nothing; when it returns false, output that send() queued is written (see
+  // connection_writer.h). Any thread.
   bool reset_connection_available() const;
   // Pops the oldest report into `connection`; false (connection untouched) when none.
   bool get_reset_connection(std::shared_ptr<Connection> &connection);

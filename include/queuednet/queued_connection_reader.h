@@ -12,13 +12,18 @@
 
 namespace queuednet {
 
+namespace detail {
+struct QueuedDatagram;
+}
+
 class QueuedConnectionReader : public ConnectionReader {
  public:
   QueuedConnectionReader(ConnectionManager *manager, int num_threads);
   ~QueuedConnectionReader() override;
 
   // True if a datagram is queued. Returns at once, with no system call, when one is; otherwise
-  // in polled mode it first polls (reads what is ready, never blocking).
+  // in polled mode it first polls (writes what send() queued, reads what is ready, never
+  // blocking). Any thread.
   bool data_available();
   // queuednet: waits up to `timeout` seconds for a datagram to be queued; true if one is.
   // Threaded mode: sleeps until a worker queues one (for consumer threads; no busy-wait).
@@ -26,9 +31,10 @@ class QueuedConnectionReader : public ConnectionReader {
   // (possibly false) after any socket activity, so the caller can also serve its listener.
   bool wait_for_data(double timeout);
   // Pops the oldest datagram with its connection and sender address; false (result untouched)
-  // when the queue is empty.
+  // when the queue is empty. Reuses the result's buffer: a datagram of up to 64 bytes costs no
+  // allocation. Any thread.
   bool get_data(NetDatagram &result);
-  // Same, bytes only.
+  // Same, bytes only. Any thread.
   bool get_data(Datagram &result);
 
   // Bound of the queue (default 50000, Panda3D's net-max-response-queue). When full the newest
@@ -40,6 +46,10 @@ class QueuedConnectionReader : public ConnectionReader {
   void reset_overflow_flag();
   // queuednet: datagrams dropped because the queue was full.
   uint64_t get_num_dropped() const;
+
+ private:
+  bool take(detail::QueuedDatagram &item);
+  static void fill(Datagram &result, detail::QueuedDatagram &item);
 };
 
 }  // namespace queuednet

@@ -1,5 +1,10 @@
 // Internal. The state of a Connection shared between application threads and the event loop
-// that owns it. Senders append framed bytes under `mutex`; the loop takes them from there.
+// that owns it.
+//
+// Application threads never touch the loop's channel. They record what they want here (bytes
+// to send, the reader or listener to feed, close, kill) and ask the loop to look at the
+// connection again (EventLoop::sync). Because the loop always reads the latest state, requests
+// from different threads cannot be applied out of order.
 #pragma once
 
 #include <atomic>
@@ -15,10 +20,31 @@
 namespace queuednet::detail {
 
 class Engine;
+struct ReaderCore;
+struct ListenerCore;
 
 struct PendingPacket {
   NetAddress to;
   std::vector<unsigned char> bytes;
+};
+
+// Datagrams the loop delivered to the connection's reader and the application has not taken
+// yet. Each side adds unit(bytes) per datagram to its own counter, so their difference packs
+// (datagrams << 40) + bytes; it stays exact when the counters wrap, as long as fewer than 2^24
+// datagrams and 2^40 bytes are outstanding at once.
+struct InputAccount {
+  static constexpr uint64_t unit(size_t bytes) { return (uint64_t{1} << 40) + bytes; }
+  static uint64_t datagrams(uint64_t packed) { return packed >> 40; }
+  static uint64_t bytes(uint64_t packed) { return packed & ((uint64_t{1} << 40) - 1); }
+  uint64_t outstanding() const {
+    return delivered.load(std::memory_order_acquire) - consumed.load(std::memory_order_acquire);
+  }
+
+  alignas(64) std::atomic<uint64_t> delivered{0};  // the owning loop, before it pushes
+  alignas(64) std::atomic<uint64_t> consumed{0};   // the threads that take the datagrams
+  // The loop stopped reading the connection because `outstanding` passed the reader's budget;
+  // the consumer that brings it back under half the budget clears it and syncs the loop.
+  std::atomic<bool> paused{false};
 };
 
 struct ConnectionCore {
@@ -32,19 +58,31 @@ struct ConnectionCore {
   const uint32_t loop_index;  // the loop that owns it, for life
   const NetAddress address;   // peer (stream) or local (listener, UDP)
 
-  std::atomic<int> fd;                 // -1 once closed (closed under `mutex`)
+  std::atomic<int> fd;  // -1 once closed (closed under `mutex`)
   std::atomic<bool> reset_reported{false};
   std::atomic<bool> close_requested{false};
-  std::atomic<bool> in_reader{false};  // a connection feeds at most one reader or listener
+  std::atomic<bool> in_reader{false};   // a connection feeds at most one reader or listener
   std::atomic<size_t> queued_bytes{0};  // accepted from writers, not yet taken by the kernel
 
-  std::mutex mutex;  // guards the fields below, and closing `fd` against setsockopt
-  std::vector<unsigned char> pending_stream;
-  std::vector<PendingPacket> pending_packets;
-  bool flush_queued = false;  // a flush task is on its way to the loop
+  // Output and requests, under `mutex` (also held while the loop closes `fd`, against
+  // setsockopt on a reused descriptor).
+  std::mutex mutex;
+  std::vector<unsigned char> pending;  // framed TCP bytes, in send order
+  std::vector<PendingPacket> packets;  // UDP packets, in send order
+  bool sync_queued = false;     // the loop was asked to look at it and has not taken `pending` yet
+  bool kill_requested = false;  // slow consumer: close at once, discarding output
+  bool slow_consumer_logged = false;
   bool collect_tcp = false;
   double collect_interval = 0.2;
   std::chrono::steady_clock::time_point last_flush{};
+
+  // Who gets what the loop reads, under `member_mutex`. The loop holds it while it pushes a
+  // batch, so once remove_connection() has cleared `reader`, nothing more reaches that reader.
+  std::mutex member_mutex;
+  std::shared_ptr<ReaderCore> reader;
+  std::shared_ptr<ListenerCore> listener;
+
+  InputAccount input;
 
   // collect-tcp: whether bytes sent `now` should stay held (the interval since the last flush
   // has not passed). A connection that never flushed holds nothing. Call with `mutex` held.
@@ -55,6 +93,11 @@ struct ConnectionCore {
 
   // Loop thread only.
   uint64_t channel_id = 0;  // 0: no channel yet (attached lazily by the owning loop)
+};
+
+// The library's access to a Connection's core.
+struct ConnectionAccess {
+  static ConnectionCore &core(const Connection &c) { return c.core(); }
 };
 
 }  // namespace queuednet::detail

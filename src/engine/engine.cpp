@@ -1,6 +1,9 @@
 // Internal. See engine.h.
 #include "engine/engine.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <system_error>
@@ -18,9 +21,9 @@ Engine::Engine(int num_threads, BackendKind kind) : num_threads_(num_threads < 0
                             "queuednet: at most " + std::to_string(kMaxLoops) + " worker threads");
   }
   std::string error;
-  first_backend_ = make_backend(kind, &error);
-  if (!first_backend_) throw std::system_error(make_error_code(queuednet::errc::invalid_argument), "queuednet: " + error);
-  backend_kind_ = first_backend_->kind();
+  polled_backend_ = make_backend(kind, BackendOptions{}, &error);
+  if (!polled_backend_) throw std::system_error(make_error_code(queuednet::errc::invalid_argument), "queuednet: " + error);
+  backend_kind_ = polled_backend_->kind();
 }
 
 Engine::~Engine() { shutdown(); }
@@ -40,36 +43,53 @@ bool Engine::request_threads(int n, std::string *why) {
   return true;
 }
 
-void Engine::start() {
-  if (started_.load(std::memory_order_acquire)) return;
+bool Engine::start(std::string *why) {
+  if (started_.load(std::memory_order_acquire)) return true;
   std::lock_guard lock(start_mutex_);
-  if (started_.load()) return;
-  const int n = num_threads_.load();
-  const bool threaded = n > 0;
-  const int count = threaded ? n : 1;
-  for (int i = 0; i < count; ++i) {
-    std::unique_ptr<Backend> backend;
-    if (i == 0) {
-      backend = std::move(first_backend_);
-    } else {
-      std::string error;
-      backend = make_backend(backend_kind_, &error);
-      if (!backend) throw std::system_error(make_error_code(queuednet::errc::invalid_argument), "queuednet: " + error);
-    }
-    loops_.push_back(std::make_unique<EventLoop>(*this, static_cast<uint32_t>(i), std::move(backend), threaded));
+  if (started_.load()) return true;
+  if (shut_down_.load()) {
+    *why = "the manager is shut down";
+    return false;
   }
-  for (int i = 0; threaded && i < n; ++i) {
-    workers_.emplace_back([loop = loops_[i].get()] { loop->run(); });
+  const int n = num_threads_.load();
+  if (n == 0) {
+    loops_.push_back(std::make_unique<EventLoop>(*this, 0, std::move(polled_backend_)));
+  } else {
+    // Each worker creates its own backend on its own thread (an io_uring ring then belongs
+    // to that thread alone). The probe's backend is not needed.
+    for (int i = 0; i < n; ++i) {
+      auto loop = std::make_unique<EventLoop>(*this, static_cast<uint32_t>(i), nullptr);
+      std::string error;
+      if (!loop->start_worker(backend_kind_, &error)) {
+        for (auto &started : loops_) started->stop(std::chrono::milliseconds(0));
+        loops_.clear();  // joins the workers that did start
+        *why = "worker " + std::to_string(i) + " could not start its " + std::string(to_string(backend_kind_)) +
+               " backend: " + error;
+        log(LogLevel::error, *why);
+        return false;
+      }
+      loops_.push_back(std::move(loop));
+    }
+    polled_backend_.reset();
   }
   started_.store(true, std::memory_order_release);
+  return true;
 }
 
-std::shared_ptr<Connection> Engine::adopt(int fd, Connection::Kind kind, const NetAddress &address) {
+std::shared_ptr<Connection> Engine::adopt(int fd, Connection::Kind kind, const NetAddress &address, std::string *why) {
   if (shut_down_.load(std::memory_order_acquire)) {
+    ::close(fd);
+    *why = "the manager is shut down";
+    return nullptr;
+  }
+  if (!start(why)) {
     ::close(fd);
     return nullptr;
   }
-  start();
+  if (kind == Connection::Kind::tcp_stream && default_no_delay()) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
   const uint32_t loop = next_loop_.fetch_add(1, std::memory_order_relaxed) % static_cast<uint32_t>(loops_.size());
   auto core = std::make_unique<ConnectionCore>(shared_from_this(), fd, kind, loop, address);
   std::shared_ptr<Connection> c(new Connection(std::move(core)));
@@ -78,7 +98,7 @@ std::shared_ptr<Connection> Engine::adopt(int fd, Connection::Kind kind, const N
   return c;
 }
 
-EventLoop &Engine::loop_of(const Connection &c) { return *loops_[c.core().loop_index]; }
+EventLoop &Engine::loop_of(const Connection &c) { return *loops_[ConnectionAccess::core(c).loop_index]; }
 
 bool Engine::unregister(const Connection *c) {
   std::lock_guard lock(registry_mutex_);
@@ -91,25 +111,35 @@ size_t Engine::num_registered() const {
 }
 
 size_t Engine::total_pending_output() const {
-  std::lock_guard lock(registry_mutex_);
-  size_t total = 0;
-  for (const auto &[raw, c] : registry_) total += c->core().queued_bytes.load(std::memory_order_relaxed);
-  return total;
+  const int64_t n = queued_output_.sum();
+  return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 void Engine::report_reset(const std::shared_ptr<Connection> &c, uint32_t loop, const std::string &why) {
-  if (c->core().reset_reported.exchange(true)) return;
-  log(LogLevel::info, "lost connection " + c->core().address.to_string() + ": " + why);
-  unregister(c.get());
+  if (ConnectionAccess::core(*c).reset_reported.exchange(true)) return;
+  log(LogLevel::info, "lost connection " + ConnectionAccess::core(*c).address.to_string() + ": " + why);
+  // A half-closed connection stays registered (close_connection closes it) until its socket is.
+  if (ConnectionAccess::core(*c).fd.load() < 0) unregister(c.get());
   if (!resets_.push(loop, std::shared_ptr<Connection>(c)) && resets_.dropped() == 1) {
     log(LogLevel::error, "QueuedConnectionManager reset queue full! reset reports are dropped (overflow flag set)");
   }
+  resets_.notify_waiters();
 }
 
 int Engine::poll(int timeout_ms) {
   if (num_threads() > 0 || shut_down_.load(std::memory_order_acquire)) return -1;
-  start();
+  std::string why;
+  if (!start(&why)) return -1;
   return loops_[0]->poll(timeout_ms);
+}
+
+void Engine::wait_for_turn(std::chrono::nanoseconds timeout) {
+  if (polled() && started_.load(std::memory_order_acquire)) loops_[0]->wait_for_turn(timeout);
+}
+
+void Engine::application_idle() {
+  if (!started_.load(std::memory_order_acquire) || shut_down_.load(std::memory_order_acquire)) return;
+  for (auto &loop : loops_) loop->application_idle();
 }
 
 void Engine::shutdown() {
@@ -117,11 +147,11 @@ void Engine::shutdown() {
   if (shut_down_.exchange(true)) return;
   if (!started_.load()) return;
   const auto timeout = close_timeout();
-  if (workers_.empty()) {
+  if (num_threads() == 0) {
     loops_[0]->drain_and_close(timeout);
   } else {
     for (auto &loop : loops_) loop->stop(timeout);
-    for (auto &w : workers_) w.join();
+    for (auto &loop : loops_) loop->join();
   }
   std::lock_guard reg(registry_mutex_);
   registry_.clear();

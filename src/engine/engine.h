@@ -12,12 +12,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "backends/backend.h"
 #include "engine/result_queue.h"
+#include "engine/sharded_counter.h"
 #include "queuednet/connection.h"
 
 namespace queuednet {
@@ -27,7 +27,6 @@ class ConnectionManager;
 namespace queuednet::detail {
 
 class EventLoop;
-struct ConnectionCore;
 
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
@@ -42,25 +41,41 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // has already started.
   bool request_threads(int n, std::string *why);
 
-  // Wraps an open socket in a Connection owned by the next loop and registers it.
-  std::shared_ptr<Connection> adopt(int fd, Connection::Kind kind, const NetAddress &address);
+  // Wraps an open socket in a Connection owned by the next loop and registers it (TCP streams
+  // get TCP_NODELAY unless the default is off). nullptr, with the socket closed and *why set,
+  // when the engine is shut down or its workers cannot start.
+  std::shared_ptr<Connection> adopt(int fd, Connection::Kind kind, const NetAddress &address, std::string *why);
   EventLoop &loop_of(const Connection &c);
   // True if it was registered (and is no longer).
   bool unregister(const Connection *c);
   size_t num_registered() const;
+  // Bytes writers accepted that the kernel has not taken yet, over every connection.
+  ShardedCounter &queued_output() { return queued_output_; }
   size_t total_pending_output() const;
-  // Loop thread: report a connection lost (once), after its datagrams were queued.
+  // Polled mode: datagrams delivered to reader queues and not taken yet. The write rule's
+  // "nothing is waiting to be read" is this count being zero.
+  std::atomic<int64_t> &waiting_datagrams() { return waiting_datagrams_; }
+  // Loop thread: reports a connection lost (once), after its datagrams were queued.
   void report_reset(const std::shared_ptr<Connection> &c, uint32_t loop, const std::string &why);
   ResultQueue<std::shared_ptr<Connection>> &resets() { return resets_; }
 
   // Polled mode: one turn of the loop with this timeout; returns the number of socket events
-  // handled, or -1 when another thread is turning it. Threaded mode: -1, does nothing.
+  // handled, or -1 when another thread is turning it or the engine is shut down. Threaded
+  // mode: -1, does nothing.
   int poll(int timeout_ms);
+  // Polled mode: sleeps until the thread turning the loop ends its turn, or `timeout`.
+  void wait_for_turn(std::chrono::nanoseconds timeout);
+  // The application is going idle (a *_available() found nothing, or it starts waiting): what
+  // send() queued is written now (polled mode, unless another thread is turning the loop and
+  // will), or the workers are woken to write it (threaded mode).
+  void application_idle();
 
   ConnectionManager *manager() const { return manager_.load(std::memory_order_acquire); }
   void set_manager(ConnectionManager *m) { manager_.store(m, std::memory_order_release); }
   std::chrono::milliseconds close_timeout() const { return std::chrono::milliseconds(close_timeout_ms_.load()); }
   void set_close_timeout(std::chrono::milliseconds t) { close_timeout_ms_.store(t.count()); }
+  bool default_no_delay() const { return default_no_delay_.load(std::memory_order_relaxed); }
+  void set_default_no_delay(bool on) { default_no_delay_.store(on, std::memory_order_relaxed); }
 
   // Flushes (bounded by close_timeout), closes every connection and joins the workers.
   // Idempotent. After it, adopt() returns nullptr.
@@ -68,24 +83,28 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool is_shut_down() const { return shut_down_.load(std::memory_order_acquire); }
 
  private:
-  void start();  // creates the loops and workers once
+  // Creates the loops and workers once. False (and *why) if a worker's backend cannot start;
+  // the engine is then left unstarted, so a later call may try again.
+  bool start(std::string *why);
 
   std::atomic<int> num_threads_;
   BackendKind backend_kind_;
-  std::unique_ptr<Backend> first_backend_;  // probed at construction, used by loop 0
+  std::unique_ptr<Backend> polled_backend_;  // probed at construction; the polled loop's
 
   std::mutex start_mutex_;
   std::atomic<bool> started_{false};
   std::vector<std::unique_ptr<EventLoop>> loops_;
-  std::vector<std::thread> workers_;
   std::atomic<uint32_t> next_loop_{0};
 
   mutable std::mutex registry_mutex_;
   std::unordered_map<const Connection *, std::shared_ptr<Connection>> registry_;
   ResultQueue<std::shared_ptr<Connection>> resets_;
+  ShardedCounter queued_output_;
+  std::atomic<int64_t> waiting_datagrams_{0};
 
   std::atomic<ConnectionManager *> manager_{nullptr};
   std::atomic<int64_t> close_timeout_ms_{5000};
+  std::atomic<bool> default_no_delay_{true};
   std::atomic<bool> shut_down_{false};
 };
 

@@ -1,23 +1,19 @@
-// Internal. See event_loop.h.
+// Internal. EventLoop: who turns it, requests from other threads, channels, timers.
+// Input is in loop_input.cpp, output and closing in loop_output.cpp.
 #include "engine/event_loop.h"
 
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 
 #include "engine/engine.h"
-#include "engine/socket_ops.h"
-#include "framing/frame_encoder.h"
 #include "log.h"
 
 namespace queuednet::detail {
 namespace {
 
 constexpr size_t kTaskBatch = 64;
-constexpr size_t kKeepCapacity = 1u << 20;  // an emptied output buffer larger than this is freed
-constexpr int kClosingTickMs = 10;
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 ChannelKind channel_kind(Connection::Kind k) {
   switch (k) {
@@ -30,444 +26,407 @@ ChannelKind channel_kind(Connection::Kind k) {
 
 }  // namespace
 
-EventLoop::EventLoop(Engine &engine, uint32_t index, std::unique_ptr<Backend> backend, bool threaded)
-    : engine_(engine), index_(index), backend_(std::move(backend)), threaded_(threaded) {}
+EventLoop::EventLoop(Engine &engine, uint32_t index, std::unique_ptr<Backend> backend)
+    : engine_(engine),
+      index_(index),
+      backend_(std::move(backend)),
+      threaded_(backend_ == nullptr),
+      batch_(kDeliveryBatch),
+      rng_(static_cast<std::minstd_rand::result_type>(Clock::now().time_since_epoch().count() + index)) {}
 
 EventLoop::~EventLoop() {
+  join();
   // The kernel may still hold output buffers (completion backends): tear the backend down
   // first, then free the channels.
   backend_.reset();
-  for (auto &[id, ch] : channels_) {
-    if (!ch->dead && ch->fd >= 0) {
-      std::lock_guard lock(ch->core->mutex);
-      ::close(ch->fd);
-      ch->core->fd.store(-1);
+  channels_.for_each([](Channel &ch) {
+    if (!ch.dead && ch.fd >= 0) {
+      std::lock_guard lock(ch.core->mutex);
+      ::close(ch.fd);
+      ch.core->fd.store(-1);
     }
-  }
+  });
 }
 
-// --- task submission ----------------------------------------------------------------------
+// --- requests from any thread -----------------------------------------------------------------
 
-void EventLoop::start_reading(std::shared_ptr<Connection> c, std::shared_ptr<ReaderCore> reader) {
-  submit(Task{Op::read, std::move(c), std::move(reader), nullptr});
-}
-
-void EventLoop::stop_reading(std::shared_ptr<Connection> c) { submit(Task{Op::unread, std::move(c), nullptr, nullptr}); }
-
-void EventLoop::start_accepting(std::shared_ptr<Connection> c, std::shared_ptr<ListenerCore> listener) {
-  submit(Task{Op::accept, std::move(c), nullptr, std::move(listener)});
-}
-
-void EventLoop::request_flush(std::shared_ptr<Connection> c) { submit(Task{Op::flush, std::move(c), nullptr, nullptr}); }
-
-void EventLoop::close(std::shared_ptr<Connection> c) { submit(Task{Op::close, std::move(c), nullptr, nullptr}); }
-
-void EventLoop::kill(std::shared_ptr<Connection> c) { submit(Task{Op::kill, std::move(c), nullptr, nullptr}); }
-
-void EventLoop::submit(Task &&task) {
-  if (loop_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
-    execute(task);
+void EventLoop::sync(const std::shared_ptr<Connection> &c) {
+  if (in_loop()) {  // from a callback on the loop's own thread
+    tasks_.enqueue(c);
     return;
   }
-  // Polled mode and nobody is turning the loop: run it here, after any task queued earlier.
-  if (!threaded_ && run_mutex_.try_lock()) {
-    run_inline(&task);
+  if (!threaded_ && try_enter()) {
+    drain_tasks();
+    apply(c);
+    backend_->submit(*this);
+    leave();
     return;
   }
-  tasks_.enqueue(std::move(task));
-  if (!threaded_ && run_mutex_.try_lock()) {  // the poller left meanwhile: do not strand it
-    run_inline(nullptr);
-    return;
-  }
-  if (!wake_pending_.exchange(true)) backend_->wake();
+  post(c);
 }
 
-void EventLoop::run_inline(Task *task) {
-  loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+void EventLoop::output_queued(const std::shared_ptr<Connection> &c, bool need_sync) {
+  if (threaded_) {
+    if (need_sync) tasks_.enqueue(c);
+    // The application has taken every datagram of this connection: this is (likely) its last
+    // answer for now, so the worker should write it. Otherwise more answers are coming.
+    if (ConnectionAccess::core(*c).input.outstanding() == 0) wake_worker();
+    return;
+  }
+  if (!try_enter()) {  // another thread turns the loop: it writes at the end of its turn
+    if (need_sync) post(c);
+    return;
+  }
   drain_tasks();
-  if (task != nullptr) execute(*task);
-  backend_->submit();
-  loop_thread_.store({}, std::memory_order_relaxed);
-  run_mutex_.unlock();
+  if (need_sync) apply(c);
+  if (engine_.waiting_datagrams().load(std::memory_order_relaxed) <= 0) {
+    flush_dirty();
+    backend_->submit(*this);
+  } else if (Channel *ch = find(ConnectionAccess::core(*c).channel_id);
+             ch != nullptr && ConnectionAccess::core(*c).queued_bytes.load(std::memory_order_relaxed) >= kEagerFlushBytes) {
+    write(*ch);
+    backend_->submit(*this);
+  }
+  leave();
+}
+
+void EventLoop::flush(const std::shared_ptr<Connection> &c) {
+  if (threaded_) {
+    post(c);
+    return;
+  }
+  if (!try_enter()) {
+    post(c);
+    return;
+  }
+  drain_tasks();
+  apply(c);
+  if (Channel *ch = find(ConnectionAccess::core(*c).channel_id)) write(*ch);
+  backend_->submit(*this);
+  leave();
+}
+
+void EventLoop::application_idle() {
+  if (threaded_) {
+    if (tasks_.size_approx() > 0) wake_worker();
+    return;
+  }
+  if (!try_enter()) return;  // the thread turning the loop writes at the end of its turn
+  drain_tasks();
+  flush_dirty();
+  backend_->submit(*this);
+  leave();
+}
+
+void EventLoop::post(const std::shared_ptr<Connection> &c) {
+  tasks_.enqueue(c);
+  wake_worker();
+}
+
+void EventLoop::wake_worker() {
+  // Pairs with the fence in turn(): either the loop sees the request before it blocks, or
+  // this sees it blocked. The exchange makes one waker per sleep.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeping_.load(std::memory_order_relaxed) && sleeping_.exchange(false)) backend_->wake();
+}
+
+bool EventLoop::in_loop() const { return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
+
+bool EventLoop::try_enter() {
+  if (in_loop() || !turn_mutex_.try_lock()) return false;
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  return true;
+}
+
+void EventLoop::leave() {
+  notify_touched();
+  owner_.store({}, std::memory_order_relaxed);
+  turn_mutex_.unlock();
+  if (turn_waiters_.load(std::memory_order_seq_cst) > 0) {
+    { std::lock_guard lock(turn_mutex_); }
+    turn_cv_.notify_all();
+  }
 }
 
 void EventLoop::drain_tasks() {
-  Task batch[kTaskBatch];
+  std::shared_ptr<Connection> batch[kTaskBatch];
   size_t n;
   while ((n = tasks_.try_dequeue_bulk(batch, kTaskBatch)) > 0) {
     for (size_t i = 0; i < n; ++i) {
-      execute(batch[i]);
-      batch[i] = Task{};
+      apply(batch[i]);
+      batch[i].reset();
     }
   }
 }
 
-void EventLoop::execute(Task &task) {
-  Channel *ch = nullptr;
-  switch (task.op) {
-    case Op::read:
-      if ((ch = channel_for(task.conn)) != nullptr && !ch->closing) {
-        ch->reader = std::move(task.reader);
-        backend_->set_reading(ch->id, ch->fd, ch->kind, true);
-        if (!ch->parked.empty()) {
-          std::vector<unsigned char> parked;
-          parked.swap(ch->parked);
-          on_data(ch->id, parked.data(), parked.size(), nullptr, 0);
-        }
-      }
-      break;
-    case Op::unread:
-      if ((ch = find(task.conn->core().channel_id)) != nullptr && ch->reader) {
-        ch->reader.reset();
-        backend_->set_reading(ch->id, ch->fd, ch->kind, false);
-      }
-      break;
-    case Op::accept:
-      if ((ch = channel_for(task.conn)) != nullptr && !ch->closing) {
-        ch->listener = std::move(task.listener);
-        backend_->set_reading(ch->id, ch->fd, ch->kind, true);
-      }
-      break;
-    case Op::flush:
-      if ((ch = channel_for(task.conn)) != nullptr) {
-        take_pending(*ch);
-        pump(*ch);
-      }
-      break;
-    case Op::close:
-      if ((ch = channel_for(task.conn)) != nullptr && !ch->closing) begin_close(*ch, engine_.close_timeout());
-      break;
-    case Op::kill:
-      if ((ch = channel_for(task.conn)) != nullptr) {
-        destroy(*ch, true, "slow consumer: output passed the hard limit of its writer");
-      }
-      break;
-  }
-}
-
-// --- turning the loop ---------------------------------------------------------------------
+// --- turning the loop -----------------------------------------------------------------------
 
 void EventLoop::turn(int timeout_ms) {
-  wake_pending_.store(false);
   drain_tasks();
-  backend_->wait(next_timeout(timeout_ms), *this);
+  flush_dirty();  // every accepted byte reaches the kernel before the loop waits
+  int timeout = next_timeout(timeout_ms);
+  if (timeout != 0) {
+    sleeping_.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with wake_worker()
+    if (tasks_.size_approx() > 0 || stopping_.load(std::memory_order_relaxed)) timeout = 0;
+  }
+  backend_->wait(timeout, *this);
+  sleeping_.store(false, std::memory_order_relaxed);
   drain_tasks();
-  if (num_closing_ > 0) expire_closing();
+  flush_dirty();
+  run_timers();
+  if (!threaded_) backend_->submit(*this);  // a polled loop may not turn again for a while
+  notify_touched();
 }
 
-int EventLoop::next_timeout(int requested) const {
-  if (num_closing_ == 0 && !stopping_.load(std::memory_order_relaxed)) return requested;
-  return requested < 0 || requested > kClosingTickMs ? kClosingTickMs : requested;
+int EventLoop::next_timeout(int requested) {
+  if (timed_.empty() && delayed_.empty()) return requested;
+  auto earliest = Clock::time_point::max();
+  if (!delayed_.empty()) earliest = delayed_.next_release();
+  for (uint64_t id : timed_) {
+    if (Channel *ch = find(id)) earliest = std::min(earliest, ch->deadline);
+  }
+  if (earliest == Clock::time_point::max()) return requested;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(earliest - Clock::now()).count();
+  const int due = left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 60000));
+  return requested < 0 ? due : std::min(requested, due);
 }
 
 int EventLoop::poll(int timeout_ms) {
-  if (num_channels_.load(std::memory_order_relaxed) == 0 && tasks_.size_approx() == 0 && timeout_ms == 0) return 0;
-  if (!run_mutex_.try_lock()) return -1;
-  loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  if (timeout_ms == 0 && num_channels_.load(std::memory_order_relaxed) == 0 && tasks_.size_approx() == 0) return 0;
+  if (!try_enter()) return -1;
   const uint64_t before = activity_;
   turn(timeout_ms);
   const int handled = static_cast<int>(activity_ - before);
-  loop_thread_.store({}, std::memory_order_relaxed);
-  run_mutex_.unlock();
+  leave();
   return handled;
 }
 
-void EventLoop::run() {
-  loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  bool closing_all = false;
+void EventLoop::wait_for_turn(std::chrono::nanoseconds timeout) {
+  std::unique_lock lock(turn_mutex_, std::defer_lock);
+  turn_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  // The turn mutex is held by the thread turning the loop, so wait on a separate lock: the
+  // condition variable needs one, and turn_cv_ is notified after the owner unlocks.
+  static std::mutex gate;
+  std::unique_lock g(gate);
+  if (owner_.load(std::memory_order_relaxed) != std::thread::id{}) turn_cv_.wait_for(g, timeout);
+  turn_waiters_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool EventLoop::start_worker(BackendKind kind, std::string *error) {
+  auto result = started_.get_future();
+  worker_ = std::thread([this, kind] { run(kind); });
+  *error = result.get();
+  if (error->empty()) return true;
+  worker_.join();
+  return false;
+}
+
+void EventLoop::run(BackendKind kind) {
+  std::string error;
+  backend_ = make_backend(kind, BackendOptions{true}, &error);
+  if (!backend_) {
+    started_.set_value(error.empty() ? "backend failed to start" : error);
+    return;
+  }
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  started_.set_value("");
   for (;;) {
     if (stopping_.load(std::memory_order_acquire)) {
       const auto deadline = Clock::time_point(Clock::duration(stop_deadline_ns_.load()));
-      if (!closing_all) {
-        closing_all = true;
-        drain_tasks();  // sends accepted before stop() still go out
-        std::vector<Channel *> all;
-        for (auto &[id, ch] : channels_) all.push_back(ch.get());
-        for (Channel *ch : all) {
-          if (!ch->closing && !ch->dead) begin_close(*ch, deadline - Clock::now());
-        }
-      }
+      if (!closing_all_) close_all(deadline);
       if (num_channels_.load() == 0 || Clock::now() >= deadline) break;
     }
     turn(-1);
   }
   std::vector<Channel *> left;
-  for (auto &[id, ch] : channels_) {
-    if (!ch->dead) left.push_back(ch.get());
-  }
+  channels_.for_each([&](Channel &ch) {
+    if (!ch.dead) left.push_back(&ch);
+  });
   for (Channel *ch : left) destroy(*ch, false, "");
-  loop_thread_.store({}, std::memory_order_relaxed);
+  notify_touched();
+  owner_.store({}, std::memory_order_relaxed);
 }
 
 void EventLoop::stop(std::chrono::milliseconds timeout) {
   stop_deadline_ns_.store((Clock::now() + timeout).time_since_epoch().count());
   stopping_.store(true, std::memory_order_release);
-  backend_->wake();
+  if (backend_) backend_->wake();
+}
+
+void EventLoop::join() {
+  if (worker_.joinable()) worker_.join();
 }
 
 void EventLoop::drain_and_close(std::chrono::milliseconds timeout) {
-  std::lock_guard lock(run_mutex_);
-  loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  drain_tasks();
   const auto deadline = Clock::now() + timeout;
-  std::vector<Channel *> all;
-  for (auto &[id, ch] : channels_) all.push_back(ch.get());
-  for (Channel *ch : all) {
-    if (!ch->closing && !ch->dead) begin_close(*ch, timeout);
-  }
-  while (num_channels_.load() > 0 && Clock::now() < deadline) turn(kClosingTickMs);
+  stopping_.store(true, std::memory_order_release);
+  backend_->wake();  // a thread blocked in a turn returns, and sees the engine shut down
+  std::lock_guard lock(turn_mutex_);
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  drain_tasks();
+  close_all(deadline);
+  while (num_channels_.load() > 0 && Clock::now() < deadline) turn(10);
   std::vector<Channel *> left;
-  for (auto &[id, ch] : channels_) {
-    if (!ch->dead) left.push_back(ch.get());
-  }
+  channels_.for_each([&](Channel &ch) {
+    if (!ch.dead) left.push_back(&ch);
+  });
   for (Channel *ch : left) destroy(*ch, false, "");
-  loop_thread_.store({}, std::memory_order_relaxed);
+  notify_touched();
+  owner_.store({}, std::memory_order_relaxed);
 }
 
-// --- channels -----------------------------------------------------------------------------
-
-EventLoop::Channel *EventLoop::find(uint64_t id) {
-  if (id == 0) return nullptr;
-  auto it = channels_.find(id);
-  return it == channels_.end() || it->second->dead ? nullptr : it->second.get();
+void EventLoop::close_all(Clock::time_point deadline) {
+  closing_all_ = true;
+  drain_tasks();  // sends accepted before the stop still go out
+  std::vector<Channel *> all;
+  channels_.for_each([&](Channel &ch) {
+    if (!ch.closing && !ch.dead) all.push_back(&ch);
+  });
+  for (Channel *ch : all) begin_close(*ch, deadline);
 }
 
-EventLoop::Channel *EventLoop::channel_for(const std::shared_ptr<Connection> &c) {
-  ConnectionCore &core = c->core();
+// --- channels and requests ----------------------------------------------------------------
+
+Channel *EventLoop::find(uint64_t id) {
+  Channel *ch = channels_.get(id);
+  return ch == nullptr || ch->dead ? nullptr : ch;
+}
+
+Channel *EventLoop::channel_for(const std::shared_ptr<Connection> &c) {
+  ConnectionCore &core = ConnectionAccess::core(*c);
   if (Channel *ch = find(core.channel_id)) return ch;
   const int fd = core.fd.load();
   if (fd < 0) return nullptr;  // closed
-  auto ch = std::make_unique<Channel>();
-  ch->id = ++next_id_;
-  ch->conn = c;
-  ch->core = &core;
-  ch->fd = fd;
-  ch->kind = channel_kind(core.kind);
-  core.channel_id = ch->id;
-  backend_->add(ch->id, fd, ch->kind);
-  Channel *raw = ch.get();
-  channels_.emplace(ch->id, std::move(ch));
+  Channel &ch = channels_.create();
+  ch.conn = c;
+  ch.core = &core;
+  ch.fd = fd;
+  ch.kind = channel_kind(core.kind);
+  core.channel_id = ch.id;
+  backend_->add(ch.id, fd, ch.kind);
   num_channels_.fetch_add(1);
-  return raw;
+  return &ch;
 }
 
-void EventLoop::take_pending(Channel &ch) {
-  std::vector<PendingPacket> packets;
+void EventLoop::apply(const std::shared_ptr<Connection> &c) {
+  Channel *ch = channel_for(c);
+  if (ch == nullptr) return;
+  ConnectionCore &core = *ch->core;
+  bool kill, has_output;
   {
-    std::lock_guard lock(ch.core->mutex);
-    ch.core->flush_queued = false;
-    std::vector<unsigned char> &target = ch.send_pending ? ch.next : ch.out;
-    if (target.empty()) {
-      target.swap(ch.core->pending_stream);
-    } else {
-      target.insert(target.end(), ch.core->pending_stream.begin(), ch.core->pending_stream.end());
-      ch.core->pending_stream.clear();
-    }
-    packets.swap(ch.core->pending_packets);
+    std::lock_guard lock(core.mutex);
+    kill = core.kill_requested;
+    has_output = !core.pending.empty() || !core.packets.empty();
   }
-  for (PendingPacket &p : packets) {
-    const ssize_t n = send_datagram_to(ch.fd, p.bytes.data(), p.bytes.size(), p.to, ch.core->address.get_family());
-    ch.core->queued_bytes.fetch_sub(p.bytes.size());
-    if (n < 0) log(LogLevel::warning, "UDP send to " + p.to.to_string() + " failed: " + std::strerror(-n));
+  if (kill) {
+    destroy(*ch, true, "slow consumer: output passed the hard limit of its writer");
+    return;
   }
+  if ((core.close_requested.load() || closing_all_) && !ch->closing) {
+    begin_close(*ch, closing_all_ ? Clock::time_point(Clock::duration(stop_deadline_ns_.load()))
+                                  : Clock::now() + engine_.close_timeout());
+    return;
+  }
+  if (has_output) mark_dirty(*ch);
+  if (ch->paused && (!core.input.paused.load() || (below_low_water(*ch) && core.input.paused.exchange(false)))) {
+    resume(*ch);
+    if ((ch = find(core.channel_id)) == nullptr) return;
+  }
+  update_reading(*ch);
 }
 
-bool EventLoop::pump(Channel &ch) {
-  while (!ch.send_pending) {
-    if (ch.out_off == ch.out.size()) {
-      ch.out_off = 0;
-      ch.out.clear();
-      if (ch.out.capacity() > kKeepCapacity) std::vector<unsigned char>().swap(ch.out);
-      if (ch.next.empty()) break;
-      ch.out.swap(ch.next);
-    }
-    const ssize_t r = backend_->send(ch.id, ch.fd, ch.out.data() + ch.out_off, ch.out.size() - ch.out_off);
-    if (r == kSendPending) {
-      ch.send_pending = true;
-      return true;
-    }
-    if (r == -EAGAIN || r == -EWOULDBLOCK) {
-      if (!ch.wants_write) {
-        ch.wants_write = true;
-        backend_->want_writable(ch.id, ch.fd, true);
-      }
-      return true;
-    }
-    if (r < 0) {
-      destroy(ch, true, std::string("send failed: ") + std::strerror(static_cast<int>(-r)));
-      return false;
-    }
-    ch.out_off += static_cast<size_t>(r);
-    ch.core->queued_bytes.fetch_sub(static_cast<size_t>(r));
-  }
-  if (ch.send_pending) return true;
-  if (ch.wants_write) {
-    ch.wants_write = false;
-    backend_->want_writable(ch.id, ch.fd, false);
-  }
-  if (ch.closing) {
-    destroy(ch, false, "");
-    return false;
-  }
-  return true;
-}
-
-void EventLoop::begin_close(Channel &ch, Clock::duration timeout) {
-  if (ch.reader) {
-    ch.reader->members.remove(ch.conn.get());
-    ch.reader.reset();
-  }
-  ch.listener.reset();
-  backend_->set_reading(ch.id, ch.fd, ch.kind, false);
-  take_pending(ch);
-  ch.closing = true;
-  ch.close_deadline = Clock::now() + timeout;
-  ++num_closing_;
-  pump(ch);  // destroys the channel once the output is written
-}
-
-void EventLoop::expire_closing() {
-  const auto now = Clock::now();
-  std::vector<Channel *> expired;
-  for (auto &[id, ch] : channels_) {
-    if (ch->closing && !ch->dead && now >= ch->close_deadline) expired.push_back(ch.get());
-  }
-  for (Channel *ch : expired) {
-    log(LogLevel::warning, "close timeout: discarding " + std::to_string(ch->core->queued_bytes.load()) +
-                               " unsent byte(s) to " + ch->core->address.to_string());
-    destroy(*ch, false, "");
-  }
-}
-
-void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
+void EventLoop::update_reading(Channel &ch) {
   if (ch.dead) return;
-  backend_->remove(ch.id, ch.fd);
-  {
-    std::lock_guard lock(ch.core->mutex);
-    ::close(ch.fd);
-    ch.core->fd.store(-1);
-    ch.core->pending_stream.clear();
-    ch.core->pending_packets.clear();
+  bool want = false;
+  if (!ch.closing && !ch.input_closed) {
+    std::lock_guard lock(ch.core->member_mutex);
+    want = ch.kind == ChannelKind::listener ? ch.core->listener != nullptr : ch.core->reader != nullptr;
   }
-  ch.core->queued_bytes.store(0);
-  if (ch.decoder.buffered() > 0) {
-    log(LogLevel::info, "peer " + ch.core->address.to_string() + " vanished mid-frame: " +
-                            std::to_string(ch.decoder.buffered()) + " byte(s) of an incomplete datagram discarded");
+  if (want && !ch.parked.empty() && !ch.paused) {
+    resume(ch);  // deliver what waited for a reader first
+    if (ch.dead) return;
   }
-  if (ch.reader) ch.reader->members.remove(ch.conn.get());
-  if (ch.closing) --num_closing_;
-  num_channels_.fetch_sub(1);
-  std::shared_ptr<Connection> conn = std::move(ch.conn);
-  ch.reader.reset();
-  ch.listener.reset();
-  if (ch.send_pending) {
-    ch.dead = true;  // the kernel still reads ch.out; freed in on_send_complete
-  } else {
-    channels_.erase(ch.id);  // `ch` is gone from here on
-  }
-  if (reset) engine_.report_reset(conn, index_, why);
+  set_reading(ch, want && !ch.paused && !ch.backing_off && !ch.fin_pending);
 }
 
-// --- backend events -----------------------------------------------------------------------
+void EventLoop::set_reading(Channel &ch, bool on) {
+  if (ch.reading == on) return;
+  ch.reading = on;
+  backend_->set_reading(ch.id, on);
+}
 
-void EventLoop::deliver(Channel &ch, const unsigned char *data, size_t size, const NetAddress &from) {
-  NetDatagram dg(data, size);
-  dg.set_connection(ch.conn);
-  dg.set_address(from);
-  ReaderCore &reader = *ch.reader;
-  if (!reader.queue.push(index_, std::move(dg)) && reader.queue.dropped() == 1) {
-    log(LogLevel::error, "QueuedConnectionReader queue full! newest datagrams are dropped (overflow flag set)");
+void EventLoop::add_timer(Channel &ch, Clock::time_point deadline) {
+  ch.deadline = deadline;
+  if (!ch.timed) {
+    ch.timed = true;
+    timed_.push_back(ch.id);
   }
 }
 
-void EventLoop::on_data(uint64_t id, const unsigned char *data, size_t size, const sockaddr *from,
-                        socklen_t from_len) {
-  Channel *ch = find(id);
-  if (ch == nullptr) return;
-  if (!ch->reader) {
-    if (ch->kind == ChannelKind::stream) ch->parked.insert(ch->parked.end(), data, data + size);
-    return;
-  }
-  ++activity_;
-  ReaderCore &reader = *ch->reader;
-  const FrameConfig config = reader.config();
-  if (ch->kind == ChannelKind::datagram) {
-    const auto payload = verify_udp_packet(data, size, config);
-    if (!payload) {
-      if (reader.bad_udp_datagrams.fetch_add(1) == 0 || log_enabled(LogLevel::debug)) {
-        log(LogLevel::warning, "ignoring invalid UDP datagram of " + std::to_string(size) + " byte(s) from " +
-                                   NetAddress(from, from_len).to_string() + " (short or bad checksum; counted)");
+void EventLoop::run_timers() {
+  if (!delayed_.empty()) release_delayed();
+  if (timed_.empty()) return;
+  const auto now = Clock::now();
+  std::vector<uint64_t> due;
+  std::erase_if(timed_, [&](uint64_t id) {
+    Channel *ch = find(id);
+    if (ch == nullptr) return true;
+    if (ch->deadline > now) return false;
+    ch->timed = false;
+    due.push_back(id);
+    return true;
+  });
+  for (uint64_t id : due) {
+    Channel *ch = find(id);
+    if (ch == nullptr) continue;
+    if (ch->closing) {
+      log(LogLevel::warning, "close timeout: discarding " + std::to_string(ch->core->queued_bytes.load()) +
+                                 " unsent byte(s) to " + ch->core->address.to_string());
+      destroy(*ch, false, "");
+    } else if (ch->backing_off) {
+      ch->backing_off = false;
+      update_reading(*ch);
+    } else if (ch->input_closed) {
+      // Half-closed: close once idle (nothing to write, every datagram taken).
+      bool idle;
+      {
+        std::lock_guard lock(ch->core->mutex);
+        idle = ch->core->pending.empty() && ch->core->packets.empty();
       }
-      return;
+      idle = idle && ch->out_off == ch->out.size() && !ch->send_pending && ch->core->input.outstanding() == 0;
+      if (idle) {
+        destroy(*ch, false, "");
+      } else {
+        add_timer(*ch, now + engine_.close_timeout());
+      }
     }
-    deliver(*ch, payload->data(), payload->size(), NetAddress(from, from_len));
-    return;
-  }
-  const auto result = ch->decoder.feed(data, size, config,
-                                       [&](const unsigned char *p, size_t n) { deliver(*ch, p, n, ch->core->address); });
-  if (!result.ok) {
-    reader.oversize_frames.fetch_add(1);
-    destroy(*ch, true,
-            "frame announcing " + std::to_string(result.announced) + " bytes exceeds the maximum datagram size " +
-                std::to_string(config.max_datagram_size));
   }
 }
 
-void EventLoop::on_accept(uint64_t id, int fd) {
-  Channel *ch = find(id);
-  if (ch == nullptr || !ch->listener) {
-    ::close(fd);
-    return;
-  }
-  ++activity_;
-  const NetAddress peer = peer_address(fd);
-  std::shared_ptr<Connection> conn = engine_.adopt(fd, Connection::Kind::tcp_stream, peer);
-  if (!conn) return;  // engine shut down; adopt closed it
-  log(LogLevel::info, "accepted connection from " + peer.to_string());
-  ListenerCore &listener = *ch->listener;
-  if (!listener.queue.push(index_, ListenerItem{ch->conn, peer, conn})) {
-    log(LogLevel::error, "QueuedConnectionListener queue full! closing new connection from " + peer.to_string());
-    engine_.unregister(conn.get());
-    engine_.loop_of(*conn).close(conn);
-  }
+void EventLoop::notify_touched() {
+  for (Touched &t : touched_) t.signal->notify_waiters();
+  touched_.clear();
 }
 
-void EventLoop::on_read_closed(uint64_t id, int error) {
+// --- listeners ------------------------------------------------------------------------------
+
+void EventLoop::on_accept_refused(uint64_t id, int error) {
   Channel *ch = find(id);
   if (ch == nullptr) return;
   ++activity_;
-  if (ch->kind == ChannelKind::listener) {
-    log(LogLevel::error, "listener on " + ch->core->address.to_string() + " stopped accepting: " + std::strerror(error));
-    return;
+  set_reading(*ch, false);
+  std::shared_ptr<ListenerCore> listener;
+  {
+    std::lock_guard lock(ch->core->member_mutex);
+    listener = ch->core->listener;
   }
-  destroy(*ch, true, error == 0 ? "closed by peer" : std::string(std::strerror(error)));
-}
-
-void EventLoop::on_writable(uint64_t id) {
-  if (Channel *ch = find(id)) pump(*ch);
-}
-
-void EventLoop::on_send_complete(uint64_t id, ssize_t result) {
-  auto it = channels_.find(id);
-  if (it == channels_.end()) return;
-  Channel &ch = *it->second;
-  ch.send_pending = false;
-  if (ch.dead) {
-    channels_.erase(it);
-    return;
+  if (listener && listener->accept_refusals.fetch_add(1) == 0) {
+    log(LogLevel::warning, "listener on " + ch->core->address.to_string() + " cannot accept: " +
+                               std::strerror(error) + "; backing off, pending connections stay queued (counted)");
   }
-  if (result == -EAGAIN || result == -EWOULDBLOCK) {
-    ch.wants_write = true;
-    backend_->want_writable(ch.id, ch.fd, true);  // on_writable resumes the pump
-    return;
-  }
-  if (result < 0) {
-    destroy(ch, true, std::string("send failed: ") + std::strerror(static_cast<int>(-result)));
-    return;
-  }
-  ch.out_off += static_cast<size_t>(result);
-  ch.core->queued_bytes.fetch_sub(static_cast<size_t>(result));
-  pump(ch);
+  ch->backing_off = true;
+  add_timer(*ch, Clock::now() + kAcceptBackoff);
 }
 
 }  // namespace queuednet::detail

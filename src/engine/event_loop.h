@@ -1,140 +1,195 @@
 // Internal. EventLoop: owns a set of connections for their whole life and does all their I/O
-// through one Backend: accept, receive, frame decoding, sends, closes.
+// through one Backend: accept, receive, frame decoding, delivery to readers, sends, closes.
 //
-// Polled mode: the loop has no thread; whoever calls poll() turns it, and tasks submitted from
-// other threads run inline under the loop's lock. Threaded mode: run() is a worker thread's
-// body; tasks from other threads go through a lock-free queue plus one coalesced wake-up.
-// Thread contract: submit-style methods (start_reading ... close) from any thread; poll()
-// from any thread (one at a time runs the loop, others return at once); run() by its worker.
+// Polled mode: the loop has no thread; whoever polls turns it (one thread at a time; the
+// others return at once or wait for the turn to end). Threaded mode: run() is a worker's body.
+// Other threads never touch a channel: they record what they want in the ConnectionCore and
+// call sync(), which the loop applies on its thread (at once, in polled mode, when nobody is
+// turning the loop).
+//
+// The write rule (documented for users in connection_writer.h): a send() appends framed bytes
+// to the connection and marks it for writing; the loop writes every marked connection with one
+// system call (or one SQE) each
+//  - polled mode: when the reader queues hold nothing (so a send with nothing waiting to be
+//    read goes out before it returns), at every turn (before waiting, and after), on flush()
+//    and on close; a long drain also writes a connection once it holds kEagerFlushBytes.
+//  - threaded mode: at the end of every worker turn; a send wakes a sleeping worker when the
+//    application has taken every datagram of that connection, or when the application goes
+//    idle (application_idle()).
+//
+// Thread contract: sync, output_queued, flush, application_idle, stop and wake from any
+// thread; poll and drain_and_close by application threads (polled mode); run by its worker.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include <concurrentqueue/concurrentqueue.h>
 
 #include "backends/backend.h"
+#include "engine/channel.h"
 #include "engine/connection_core.h"
+#include "engine/delay_line.h"
 #include "engine/reader_core.h"
-#include "framing/tcp_frame_decoder.h"
 
 namespace queuednet::detail {
 
 class Engine;
 
+// A pending output this large is written even in the middle of a long drain.
+inline constexpr size_t kEagerFlushBytes = 256u << 10;
+// Datagrams pushed to a reader's queue at once.
+inline constexpr size_t kDeliveryBatch = 32;
+
 class EventLoop final : public BackendEvents {
  public:
-  EventLoop(Engine &engine, uint32_t index, std::unique_ptr<Backend> backend, bool threaded);
+  // Polled mode: `backend` is the loop's. Threaded mode: pass nullptr; run() creates the
+  // backend on the worker's thread.
+  EventLoop(Engine &engine, uint32_t index, std::unique_ptr<Backend> backend);
   ~EventLoop() override;
 
-  BackendKind backend_kind() const { return backend_->kind(); }
   uint32_t index() const { return index_; }
-
-  // Any thread. Each hands work to the loop that owns the connection.
-  void start_reading(std::shared_ptr<Connection> c, std::shared_ptr<ReaderCore> reader);
-  void stop_reading(std::shared_ptr<Connection> c);
-  void start_accepting(std::shared_ptr<Connection> c, std::shared_ptr<ListenerCore> listener);
-  void request_flush(std::shared_ptr<Connection> c);
-  // Stops reading, writes what was queued (bounded by the close timeout), then closes.
-  void close(std::shared_ptr<Connection> c);
-  // Closes at once, discarding output, and reports a reset (slow consumer).
-  void kill(std::shared_ptr<Connection> c);
-
-  // Polled mode: one turn with the given timeout. Returns the number of socket events handled
-  // (accepts, reads, closes), or -1 if another thread is turning the loop. With no channel and
-  // no task it returns 0 without a system call.
-  int poll(int timeout_ms);
-  // Threaded mode: the worker's body; returns after stop() once every connection is closed.
-  void run();
-  // Any thread: begin shutdown (flush within `timeout`, then close everything).
-  void stop(std::chrono::milliseconds timeout);
-  // Polled mode: turn until every connection is closed or the timeout passes.
-  void drain_and_close(std::chrono::milliseconds timeout);
-  // Approximate number of open channels. Any thread.
   size_t num_channels() const { return num_channels_.load(std::memory_order_relaxed); }
 
-  // BackendEvents (loop thread).
-  void on_accept(uint64_t id, int fd) override;
-  void on_data(uint64_t id, const unsigned char *data, size_t size, const sockaddr *from,
+  // --- Any thread ---------------------------------------------------------------------------
+  // Asks the loop to apply what the connection's core now requests (reader or listener,
+  // close, kill, output).
+  void sync(const std::shared_ptr<Connection> &c);
+  // A writer appended output to `c` (need_sync: it was not marked yet). Applies the write rule.
+  void output_queued(const std::shared_ptr<Connection> &c, bool need_sync);
+  // Writes the connection's output now (polled) or makes the worker write it at once.
+  void flush(const std::shared_ptr<Connection> &c);
+  // Threaded mode: the application is going idle; a worker with requests waiting handles them.
+  void application_idle();
+
+  // --- Polled mode ------------------------------------------------------------------------------
+  // One turn: apply requests, write, wait up to timeout_ms (-1: no limit) for socket activity,
+  // handle it. Returns the number of socket events handled, or -1 when another thread is
+  // turning the loop. With no channel, no request and a zero timeout it makes no system call.
+  int poll(int timeout_ms);
+  // Sleeps until the thread turning the loop ends its turn, or `timeout`.
+  void wait_for_turn(std::chrono::nanoseconds timeout);
+  // Shutdown: interrupts a turn in progress, then writes what was queued (bounded by
+  // `timeout`) and closes every connection.
+  void drain_and_close(std::chrono::milliseconds timeout);
+
+  // --- Threaded mode ----------------------------------------------------------------------------
+  // Starts the worker thread, which creates its backend; waits until it is up. False (and
+  // *error) when the backend cannot start; the loop is then unusable.
+  bool start_worker(BackendKind kind, std::string *error);
+  // Begins shutdown: write what was queued within `timeout`, then close everything and return
+  // from run(). Then join().
+  void stop(std::chrono::milliseconds timeout);
+  void join();
+
+  // --- BackendEvents (loop thread) --------------------------------------------------------------
+  bool on_accept(uint64_t id, int fd) override;
+  void on_accept_refused(uint64_t id, int error) override;
+  bool on_data(uint64_t id, const unsigned char *data, size_t size, const sockaddr *from,
                socklen_t from_len) override;
   void on_read_closed(uint64_t id, int error) override;
   void on_writable(uint64_t id) override;
   void on_send_complete(uint64_t id, ssize_t result) override;
 
  private:
-  enum class Op : uint8_t { read, unread, accept, flush, close, kill };
-  struct Task {
-    Op op = Op::flush;
-    std::shared_ptr<Connection> conn;
-    std::shared_ptr<ReaderCore> reader;
-    std::shared_ptr<ListenerCore> listener;
+  // A batch of datagrams for one reader, pushed at once (in loop_input.cpp).
+  class Delivery;
+  struct Touched {
+    std::shared_ptr<void> owner;  // keeps the queue alive until notified
+    QueueSignal *signal;
   };
-  struct Channel {
-    uint64_t id = 0;
-    std::shared_ptr<Connection> conn;
-    ConnectionCore *core = nullptr;
-    int fd = -1;
-    ChannelKind kind = ChannelKind::stream;
-    std::shared_ptr<ReaderCore> reader;
-    std::shared_ptr<ListenerCore> listener;
-    TcpFrameDecoder decoder;
-    // Stream bytes a completion backend delivered after reading was turned off; fed to the
-    // decoder when a reader takes the connection again, so nothing is lost.
-    std::vector<unsigned char> parked;
-    std::vector<unsigned char> out;   // being written; the kernel may hold it (send_pending)
-    size_t out_off = 0;
-    std::vector<unsigned char> next;  // queued behind `out` while a send is pending
-    bool send_pending = false;
-    bool wants_write = false;
-    bool closing = false;
-    bool dead = false;  // fd closed; kept only until the pending send completes
-    std::chrono::steady_clock::time_point close_deadline{};
-  };
-  using Clock = std::chrono::steady_clock;
 
-  void submit(Task &&task);
-  // Polled mode, run_mutex_ held: drains queued tasks, runs `task` (if any), submits, unlocks.
-  void run_inline(Task *task);
-  void execute(Task &task);
+  // Turning (event_loop.cpp).
+  void run(BackendKind kind);
+  void post(const std::shared_ptr<Connection> &c);
+  void wake_worker();
+  bool in_loop() const;
+  // Polled mode: takes the turn if nobody has it (and this thread is not inside it already).
+  bool try_enter();
+  void leave();
   void drain_tasks();
   void turn(int timeout_ms);
-  int next_timeout(int requested) const;
-  void expire_closing();
+  int next_timeout(int requested);
+  void run_timers();
+  void notify_touched();
+  void close_all(Clock::time_point deadline);
 
+  // Channels and requests (event_loop.cpp).
   Channel *find(uint64_t id);
   Channel *channel_for(const std::shared_ptr<Connection> &c);
-  void take_pending(Channel &ch);
-  // Writes as much output as the socket takes. False if the channel was destroyed.
+  void apply(const std::shared_ptr<Connection> &c);
+  void update_reading(Channel &ch);
+  void set_reading(Channel &ch, bool on);
+  void add_timer(Channel &ch, Clock::time_point deadline);
+
+  // Input (loop_input.cpp).
+  // Decodes and delivers; parks what the budget or a missing reader leaves. False when the
+  // loop stopped reading the channel (paused, detached, or closed).
+  bool receive_stream(Channel &ch, const unsigned char *data, size_t size, bool ignore_budget);
+  bool receive_packet(Channel &ch, const unsigned char *data, size_t size, const sockaddr *from, socklen_t len);
+  void park(Channel &ch, const unsigned char *data, size_t size);
+  void pause(Channel &ch);
+  void resume(Channel &ch);
+  bool below_low_water(Channel &ch);
+  bool over_budget(const Channel &ch, const ReaderCore &reader, uint64_t consumed) const;
+  void half_close(Channel &ch);
+  void release_delayed();
+  Clock::time_point release_time(Channel &ch, const ReaderCore &reader);
+  void touch(std::shared_ptr<void> owner, QueueSignal *signal);
+  void report_reset(Channel &ch, const std::string &why);
+
+  // Output and closing (loop_output.cpp).
+  void mark_dirty(Channel &ch);
+  void flush_dirty();
+  bool write(Channel &ch);
+  bool take_pending(Channel &ch);
   bool pump(Channel &ch);
-  void begin_close(Channel &ch, Clock::duration timeout);
+  bool send_packets(Channel &ch);
+  void wrote(Channel &ch, size_t bytes);
+  void begin_close(Channel &ch, Clock::time_point deadline);
+  void detach(Channel &ch);
   // Closes the socket and forgets the channel. `reset` reports it through the manager.
   void destroy(Channel &ch, bool reset, const std::string &why);
-  // Queues one datagram for the channel's reader (drop-newest when full, logged once).
-  void deliver(Channel &ch, const unsigned char *data, size_t size, const NetAddress &from);
 
   Engine &engine_;
   const uint32_t index_;
   std::unique_ptr<Backend> backend_;
   const bool threaded_;
 
-  std::mutex run_mutex_;  // polled mode: who turns the loop
-  std::atomic<std::thread::id> loop_thread_{};
-  moodycamel::ConcurrentQueue<Task> tasks_;
-  std::atomic<bool> wake_pending_{false};
+  // Who turns the loop.
+  std::mutex turn_mutex_;
+  std::atomic<std::thread::id> owner_{};
+  std::condition_variable turn_cv_;  // polled: a turn ended
+  std::atomic<int> turn_waiters_{0};
+  std::thread worker_;
+  std::promise<std::string> started_;  // the worker's backend is up ("") or why not
+
+  // Requests from other threads: connections to look at. Order does not matter (see sync).
+  moodycamel::ConcurrentQueue<std::shared_ptr<Connection>> tasks_;
+  std::atomic<bool> sleeping_{false};  // blocked in the backend: a post must wake it
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> stop_deadline_ns_{0};
 
-  std::unordered_map<uint64_t, std::unique_ptr<Channel>> channels_;
+  // Loop thread only.
+  ChannelTable channels_;
   std::atomic<size_t> num_channels_{0};
-  uint64_t next_id_ = 0;
-  size_t num_closing_ = 0;
+  std::vector<uint64_t> dirty_;
+  std::vector<uint64_t> flushing_;
+  std::vector<uint64_t> timed_;
+  std::vector<Touched> touched_;
+  DelayLine delayed_;
+  std::vector<QueuedDatagram> batch_;  // Delivery's storage, reused
+  std::minstd_rand rng_;
+  bool closing_all_ = false;
   uint64_t activity_ = 0;  // socket events handled, for poll()'s result
 };
 

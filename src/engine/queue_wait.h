@@ -1,30 +1,44 @@
-// Internal. The wait behind QueuedConnectionReader::wait_for_data and
-// QueuedConnectionListener::wait_for_connection.
+// Internal. The waits behind QueuedConnectionReader::wait_for_data,
+// QueuedConnectionListener::wait_for_connection and ConnectionManager::wait_for_readers.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "engine/engine.h"
 #include "engine/result_queue.h"
 
 namespace queuednet::detail {
 
-// Waits up to `timeout` seconds for `queue` to hold an item. Threaded engine: sleeps on the
-// queue. Polled engine: turns the loop, returning after the first socket activity.
+// A wait of `seconds` (negative: none; huge values are capped at a year) as a deadline.
+inline std::chrono::steady_clock::time_point deadline_after(double seconds) {
+  const double capped = std::clamp(seconds, 0.0, 365.0 * 24 * 3600);
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(capped));
+}
+
+// Milliseconds left until `deadline`, rounded up, capped to an int.
+inline int millis_until(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 1LL << 30));
+}
+
+// Waits until `deadline` for `queue` to hold an item. Threaded engine: sleeps on the queue.
+// Polled engine: turns the loop on the caller's thread, returning after the first socket
+// activity; when another thread is turning it, sleeps until that turn ends (no spinning).
 // `available` is the caller's *_available() (which polls in polled mode).
 template <class T, class Available>
 bool wait_for_queue(Engine &engine, ResultQueue<T> &queue, double timeout, Available available) {
-  const auto start = std::chrono::steady_clock::now();
-  const auto limit = std::chrono::duration<double>(timeout < 0 ? 0 : timeout);
+  const auto deadline = deadline_after(timeout);
   for (;;) {
     if (available()) return true;
-    const auto left = limit - (std::chrono::steady_clock::now() - start);
-    if (left <= std::chrono::duration<double>::zero()) return false;
-    if (!engine.polled()) return queue.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
-    const int activity = engine.poll(static_cast<int>(std::chrono::duration<double, std::milli>(left).count()) + 1);
-    if (activity > 0) return available();     // e.g. a new connection: let the caller see it
-    if (activity < 0) std::this_thread::yield();  // another thread is turning the loop
+    if (engine.is_shut_down()) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    if (!engine.polled()) return queue.wait(deadline - now);
+    const int activity = engine.poll(millis_until(deadline));
+    if (activity > 0) return available();  // e.g. a new connection: let the caller see it
+    if (activity < 0) engine.wait_for_turn(deadline - now);
   }
 }
 

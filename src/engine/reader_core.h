@@ -1,6 +1,7 @@
 // Internal. What a reader or listener shares with the event loops that feed it: its framing
-// settings, its result queue, its member connections and its counters. Kept alive by
-// shared_ptr from both sides, so a reader may be destroyed while loops still hold it.
+// settings, its input budget and fault injection, its result queue, its member connections and
+// its counters. Kept alive by shared_ptr from both sides, so a reader may be destroyed while
+// loops still hold it.
 #pragma once
 
 #include <atomic>
@@ -10,11 +11,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/connection_core.h"
+#include "engine/queued_datagram.h"
 #include "engine/result_queue.h"
 #include "framing/frame_config.h"
 #include "queuednet/connection.h"
 #include "queuednet/net_address.h"
-#include "queuednet/net_datagram.h"
 
 namespace queuednet::detail {
 
@@ -42,30 +44,48 @@ class MemberSet {
     std::lock_guard lock(mutex_);
     return members_.count(c) > 0;
   }
-  size_t size() const {
-    std::lock_guard lock(mutex_);
-    return members_.size();
-  }
 
  private:
   mutable std::mutex mutex_;
   std::unordered_map<const Connection *, std::weak_ptr<Connection>> members_;
 };
 
+inline constexpr uint64_t kDefaultBudgetDatagrams = 1024;
+inline constexpr uint64_t kDefaultBudgetBytes = 1u << 20;
+
 struct ReaderCore {
   std::atomic<int> header_size{kDefaultTcpHeaderSize};
   std::atomic<bool> raw{false};
   std::atomic<size_t> max_datagram_size{kDefaultMaxDatagramSize};
-  ResultQueue<NetDatagram> queue;
+  // Input budget per connection (see InputAccount in connection_core.h).
+  std::atomic<uint64_t> budget_datagrams{kDefaultBudgetDatagrams};
+  std::atomic<uint64_t> budget_bytes{kDefaultBudgetBytes};
+  // Fault injection: datagrams become available after a delay in [min, max] ns (max 0: off);
+  // UDP packets are dropped with this probability.
+  std::atomic<int64_t> delay_min_ns{0};
+  std::atomic<int64_t> delay_max_ns{0};
+  std::atomic<double> udp_drop_probability{0.0};
+
+  ResultQueue<QueuedDatagram> queue;
   MemberSet members;
+
+  // Counters, added by the loops once per batch.
   std::atomic<uint64_t> datagrams_received{0};
   std::atomic<uint64_t> bytes_received{0};
   std::atomic<uint64_t> bad_udp_datagrams{0};
   std::atomic<uint64_t> oversize_frames{0};
+  std::atomic<uint64_t> udp_dropped_by_fault_injection{0};
 
   FrameConfig config() const {
     return FrameConfig{header_size.load(std::memory_order_relaxed), raw.load(std::memory_order_relaxed),
                        max_datagram_size.load(std::memory_order_relaxed)};
+  }
+  bool delaying() const { return delay_max_ns.load(std::memory_order_relaxed) > 0; }
+  // Whether a paused connection with `outstanding` (InputAccount) may be read again: under
+  // half the budget.
+  bool below_low_water(uint64_t outstanding) const {
+    return InputAccount::datagrams(outstanding) * 2 <= budget_datagrams.load(std::memory_order_relaxed) &&
+           InputAccount::bytes(outstanding) * 2 <= budget_bytes.load(std::memory_order_relaxed);
   }
 };
 
@@ -78,6 +98,7 @@ struct ListenerItem {
 struct ListenerCore {
   ResultQueue<ListenerItem> queue;
   MemberSet members;
+  std::atomic<uint64_t> accept_refusals{0};
 };
 
 }  // namespace queuednet::detail

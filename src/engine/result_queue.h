@@ -1,95 +1,174 @@
 // Internal. A bounded multi-producer multi-consumer queue of results (datagrams, new
 // connections, resets) on top of moodycamel::ConcurrentQueue.
 //
-// Each event loop is one producer with its own ProducerToken, so items from one loop, and
-// therefore from one connection, are dequeued in the order they were pushed. Any number of
-// threads may pop; each item goes to exactly one of them. Past the maximum size the newest
-// item is refused, the overflow flag is set and the refusal counted (Panda3D's policy).
+// Each event loop is one producer with its own ProducerToken and pushes in bulk (what one
+// receive produced), so items from one loop, and therefore from one connection, are dequeued
+// in the order they were pushed. Any number of threads may pop, each through its own
+// ConsumerToken; each item goes to exactly one of them. Past the maximum size the newest items
+// are refused, the overflow flag is set and the refusals counted (Panda3D's policy).
+//
+// The bound is exact with any number of producers and costs no shared write per item: a
+// producer reserves room for a whole batch in `reserved_` (one atomic add per batch), and
+// consumers count pops in a sharded counter that producers sum only when a batch might not
+// fit. Waiting consumers are woken once per loop turn (notify_waiters), not once per item.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include <concurrentqueue/concurrentqueue.h>
+
+#include "engine/sharded_counter.h"
 
 namespace queuednet::detail {
 
 inline constexpr size_t kMaxLoops = 256;
 inline constexpr int kDefaultResponseQueueSize = 50000;  // Panda3D's net-max-response-queue
 
-template <class T>
-class ResultQueue {
+// The waiting side of a queue, shared by every ResultQueue<T>: consumers sleep in wait(),
+// the producing loop calls notify_waiters() after a turn that pushed something.
+class QueueSignal {
  public:
-  explicit ResultQueue(int max_size = kDefaultResponseQueueSize) : max_size_(max_size) {}
-
-  // Loop `producer`'s thread only. False if refused (queue full). The bound is exact with any
-  // number of producers: a slot is reserved in `count_` before the item is enqueued.
-  bool push(uint32_t producer, T &&item) {
-    if (count_.fetch_add(1, std::memory_order_relaxed) >= max_size_.load(std::memory_order_relaxed)) {
-      count_.fetch_sub(1, std::memory_order_relaxed);
-      overflow_.store(true, std::memory_order_relaxed);
-      dropped_.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    auto &token = tokens_[producer];
-    if (!token) token = std::make_unique<moodycamel::ProducerToken>(queue_);
-    queue_.enqueue(*token, std::move(item));
-    // Wake a consumer blocked in wait(). Pairs with the fence in wait(): either it sees the
-    // item, or this sees it waiting.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (waiters_.load(std::memory_order_relaxed) > 0) {
-      { std::lock_guard lock(wait_mutex_); }
-      wait_cv_.notify_one();
-    }
-    return true;
+  // Any thread: wakes every consumer blocked in wait(). One fence and one load when none is.
+  void notify_waiters() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in wait()
+    if (waiters_.load(std::memory_order_relaxed) == 0) return;
+    { std::lock_guard lock(mutex_); }
+    cv_.notify_all();
   }
 
-  // Any thread: blocks until the queue is non-empty or `timeout` passes; true if non-empty.
-  bool wait(std::chrono::nanoseconds timeout) {
-    if (!empty()) return true;
+ protected:
+  // Blocks until `ready()` or `timeout`; returns ready().
+  template <class Ready>
+  bool wait_until_ready(std::chrono::nanoseconds timeout, Ready ready) {
+    if (ready()) return true;
     waiters_.fetch_add(1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    bool ready;
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // either we see the item or the pusher sees us
+    bool result;
     {
-      std::unique_lock lock(wait_mutex_);
-      ready = wait_cv_.wait_for(lock, timeout, [this] { return !empty(); });
+      std::unique_lock lock(mutex_);
+      result = cv_.wait_for(lock, timeout, ready);
     }
     waiters_.fetch_sub(1, std::memory_order_relaxed);
-    return ready;
+    return result;
   }
 
-  // Any thread.
+ private:
+  std::atomic<int> waiters_{0};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
+template <class T>
+class ResultQueue : public QueueSignal {
+ public:
+  explicit ResultQueue(int max_size = kDefaultResponseQueueSize) : max_size_(max_size) {}
+  ResultQueue(const ResultQueue &) = delete;
+  ResultQueue &operator=(const ResultQueue &) = delete;
+
+  // Loop `producer`'s thread only. Pushes items[0..n) in order, moving them; refuses the
+  // newest ones that do not fit. Returns how many were pushed. Does not wake waiters.
+  size_t push(uint32_t producer, T *items, size_t n) {
+    if (n == 0) return 0;
+    Producer &p = producer_state(producer);
+    const int64_t max = max_size_.load(std::memory_order_relaxed);
+    const int64_t before = reserved_.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+    // Pops only ever grow, so an old count of them overestimates the size: safe to trust when
+    // the batch fits; otherwise look at the real count.
+    int64_t room = max - (before - p.popped_seen);
+    if (room < static_cast<int64_t>(n)) {
+      p.popped_seen = popped_.sum();
+      room = max - (before - p.popped_seen);
+    }
+    const size_t accepted = static_cast<size_t>(std::clamp<int64_t>(room, 0, static_cast<int64_t>(n)));
+    if (accepted < n) {
+      reserved_.fetch_sub(static_cast<int64_t>(n - accepted), std::memory_order_relaxed);
+      overflow_.store(true, std::memory_order_relaxed);
+      dropped_.fetch_add(n - accepted, std::memory_order_relaxed);
+    }
+    if (accepted > 0) queue_.enqueue_bulk(p.token, std::make_move_iterator(items), accepted);
+    return accepted;
+  }
+  bool push(uint32_t producer, T &&item) { return push(producer, &item, 1) == 1; }
+
+  // Any thread. False (out untouched) when empty.
   bool pop(T &out) {
-    if (!queue_.try_dequeue(out)) return false;
-    count_.fetch_sub(1, std::memory_order_relaxed);
+    if (!queue_.try_dequeue(consumer_token(), out)) return false;
+    popped_.add(1);
     return true;
   }
+
+  // Any thread: blocks until an item is visible or `timeout` passes; true if one is.
+  bool wait(std::chrono::nanoseconds timeout) {
+    return wait_until_ready(timeout, [this] { return !empty(); });
+  }
+
   // Whether an item is visible to pop (a hint under concurrency, as in Panda3D).
   bool empty() const { return queue_.size_approx() == 0; }
   // Items queued, counting those being pushed right now.
-  size_t size() const { return static_cast<size_t>(count_.load(std::memory_order_relaxed)); }
-  int max_size() const { return max_size_.load(std::memory_order_relaxed); }
+  size_t size() const {
+    const int64_t n = reserved_.load(std::memory_order_relaxed) - popped_.sum();
+    return n > 0 ? static_cast<size_t>(n) : 0;
+  }
+  int max_size() const { return static_cast<int>(max_size_.load(std::memory_order_relaxed)); }
   void set_max_size(int n) { max_size_.store(n, std::memory_order_relaxed); }
   bool overflow() const { return overflow_.load(std::memory_order_relaxed); }
   void reset_overflow() { overflow_.store(false, std::memory_order_relaxed); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
+  struct Producer {
+    explicit Producer(moodycamel::ConcurrentQueue<T> &q) : token(q) {}
+    moodycamel::ProducerToken token;
+    int64_t popped_seen = 0;
+  };
+
+  Producer &producer_state(uint32_t producer) {
+    auto &p = producers_[producer];
+    if (!p) p = std::make_unique<Producer>(queue_);
+    return *p;
+  }
+
+  // The calling thread's token for this queue, kept across calls (a token must only be used
+  // with the queue that made it, hence the id check).
+  moodycamel::ConsumerToken &consumer_token() {
+    struct Slot {
+      uint64_t queue = 0;
+      std::optional<moodycamel::ConsumerToken> token;
+    };
+    thread_local std::array<Slot, 4> slots;
+    thread_local size_t next_victim = 0;
+    for (Slot &s : slots) {
+      if (s.queue == id_) return *s.token;
+    }
+    Slot &s = slots[next_victim++ % slots.size()];
+    s.token.emplace(queue_);
+    s.queue = id_;
+    return *s.token;
+  }
+
+  static uint64_t next_id() {
+    static std::atomic<uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+
+  const uint64_t id_ = next_id();
   moodycamel::ConcurrentQueue<T> queue_;
-  std::array<std::unique_ptr<moodycamel::ProducerToken>, kMaxLoops> tokens_;
-  std::atomic<int> max_size_;
-  std::atomic<int> count_{0};
+  std::array<std::unique_ptr<Producer>, kMaxLoops> producers_;  // destroyed before queue_
+  std::atomic<int64_t> max_size_;
+  std::atomic<int64_t> reserved_{0};
+  ShardedCounter popped_;
   std::atomic<bool> overflow_{false};
   std::atomic<uint64_t> dropped_{0};
-  std::atomic<int> waiters_{0};
-  std::mutex wait_mutex_;
-  std::condition_variable wait_cv_;
 };
 
 }  // namespace queuednet::detail

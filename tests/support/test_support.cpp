@@ -8,6 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
@@ -107,6 +111,59 @@ bool RawClient::read_available() {
     peer_closed_ = true;
     return false;
   }
+}
+
+bool RawClient::wait_for_bytes(size_t size, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const bool open = read_available();
+    if (received_.size() >= size) return true;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!open || left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(left.count()));
+  }
+}
+
+std::vector<int> open_descriptors() {
+  std::vector<int> fds;
+  DIR *dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return fds;
+  const int own = ::dirfd(dir);
+  while (dirent *e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    const int fd = std::atoi(e->d_name);
+    if (fd != own) fds.push_back(fd);
+  }
+  ::closedir(dir);
+  return fds;
+}
+
+DescriptorLimit::DescriptorLimit(size_t more) {
+  rlimit lim{};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  saved_soft_ = lim.rlim_cur;
+  // The limit bounds descriptor numbers: find the one below which exactly `more` are free.
+  std::vector<int> open = open_descriptors();
+  std::sort(open.begin(), open.end());
+  size_t limit = 0, free_below = 0, used = 0;
+  while (free_below < more || (used < open.size() && static_cast<size_t>(open[used]) == limit)) {
+    if (used < open.size() && static_cast<size_t>(open[used]) == limit) {
+      ++used;
+    } else {
+      ++free_below;
+    }
+    ++limit;
+  }
+  lim.rlim_cur = limit;
+  if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) throw std::runtime_error("DescriptorLimit: setrlimit failed");
+}
+
+DescriptorLimit::~DescriptorLimit() {
+  rlimit lim{};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = saved_soft_;
+  ::setrlimit(RLIMIT_NOFILE, &lim);
 }
 
 std::string frame2(const std::string &payload) {

@@ -39,6 +39,9 @@ class RawClient {
   bool send_all(const std::string &bytes);
   // Appends whatever is readable now to received(); false once the peer closed.
   bool read_available();
+  // Blocks on the socket (nothing else runs) until received() holds `size` bytes, the peer
+  // closes, or `timeout` passes; true if it holds them.
+  bool wait_for_bytes(size_t size, std::chrono::milliseconds timeout = 10s);
   std::string &received() { return received_; }
   bool peer_closed() const { return peer_closed_; }
   void close();
@@ -47,6 +50,22 @@ class RawClient {
   int fd_ = -1;
   std::string received_;
   bool peer_closed_ = false;
+};
+
+// Descriptors open in this process now.
+std::vector<int> open_descriptors();
+
+// Lowers RLIMIT_NOFILE so that exactly `more` further descriptors can be opened (the lowest
+// free numbers are used first); restores the previous limit when destroyed.
+class DescriptorLimit {
+ public:
+  explicit DescriptorLimit(size_t more);
+  ~DescriptorLimit();
+  DescriptorLimit(const DescriptorLimit &) = delete;
+  DescriptorLimit &operator=(const DescriptorLimit &) = delete;
+
+ private:
+  unsigned long saved_soft_;
 };
 
 // Wire helpers.

@@ -1,0 +1,221 @@
+// Internal. EventLoop output: writing marked channels (one system call or SQE per channel),
+// UDP packets, graceful close and destruction.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/engine.h"
+#include "engine/event_loop.h"
+#include "engine/socket_ops.h"
+#include "log.h"
+
+namespace queuednet::detail {
+namespace {
+
+constexpr size_t kKeepCapacity = 1u << 20;  // an emptied output buffer larger than this is freed
+
+}  // namespace
+
+void EventLoop::mark_dirty(Channel &ch) {
+  if (ch.dirty || ch.dead) return;
+  ch.dirty = true;
+  dirty_.push_back(ch.id);
+}
+
+void EventLoop::flush_dirty() {
+  if (dirty_.empty()) return;
+  flushing_.swap(dirty_);
+  for (uint64_t id : flushing_) {
+    if (Channel *ch = find(id)) {
+      ch->dirty = false;
+      write(*ch);
+    }
+  }
+  flushing_.clear();
+}
+
+bool EventLoop::write(Channel &ch) { return ch.kind == ChannelKind::datagram ? send_packets(ch) : pump(ch); }
+
+bool EventLoop::take_pending(Channel &ch) {
+  std::lock_guard lock(ch.core->mutex);
+  ch.core->sync_queued = false;
+  if (ch.core->pending.empty()) return false;
+  // Swap, not copy: the writers get this channel's emptied buffer (and its capacity) back.
+  ch.out.clear();
+  ch.out_off = 0;
+  ch.out.swap(ch.core->pending);
+  return true;
+}
+
+bool EventLoop::pump(Channel &ch) {
+  for (;;) {
+    if (ch.send_pending) return true;  // on_send_complete goes on
+    if (ch.out_off == ch.out.size() && !take_pending(ch)) break;
+    const ssize_t r = backend_->send(ch.id, ch.fd, ch.out.data() + ch.out_off, ch.out.size() - ch.out_off);
+    if (r == kSendPending) {
+      ch.send_pending = true;
+      return true;
+    }
+    if (r == -EAGAIN || r == -EWOULDBLOCK) {
+      if (!ch.wants_write) {
+        ch.wants_write = true;
+        backend_->want_writable(ch.id, true);
+      }
+      return true;
+    }
+    if (r < 0) {
+      destroy(ch, true, std::string("send failed: ") + std::strerror(static_cast<int>(-r)));
+      return false;
+    }
+    wrote(ch, static_cast<size_t>(r));
+  }
+  ch.out.clear();
+  ch.out_off = 0;
+  if (ch.out.capacity() > kKeepCapacity) std::vector<unsigned char>().swap(ch.out);
+  if (ch.wants_write) {
+    ch.wants_write = false;
+    backend_->want_writable(ch.id, false);
+  }
+  if (ch.closing) {
+    destroy(ch, false, "");
+    return false;
+  }
+  return true;
+}
+
+bool EventLoop::send_packets(Channel &ch) {
+  {
+    std::lock_guard lock(ch.core->mutex);
+    ch.core->sync_queued = false;
+    if (ch.packets.empty()) {
+      ch.packets.swap(ch.core->packets);
+    } else {
+      for (PendingPacket &p : ch.core->packets) ch.packets.push_back(std::move(p));
+      ch.core->packets.clear();
+    }
+  }
+  const int family = ch.core->address.get_family();
+  while (ch.packets_off < ch.packets.size()) {
+    const PendingPacket &p = ch.packets[ch.packets_off];
+    const ssize_t n = send_datagram_to(ch.fd, p.bytes.data(), p.bytes.size(), p.to, family);
+    if (n == -EAGAIN || n == -EWOULDBLOCK) {  // socket buffer full: wait for room, lose nothing
+      if (!ch.wants_write) {
+        ch.wants_write = true;
+        backend_->want_writable(ch.id, true);
+      }
+      return true;
+    }
+    if (n < 0 && ch.udp_send_failures++ == 0) {
+      // The packet is lost (UDP), the socket kept. Logged once per connection, counted always.
+      log(LogLevel::warning, "UDP send to " + p.to.to_string() + " failed: " + std::strerror(static_cast<int>(-n)) +
+                                 " (further failures on this socket are counted, not logged)");
+    }
+    wrote(ch, p.bytes.size());
+    ++ch.packets_off;
+  }
+  ch.packets.clear();
+  ch.packets_off = 0;
+  if (ch.wants_write) {
+    ch.wants_write = false;
+    backend_->want_writable(ch.id, false);
+  }
+  if (ch.closing) {
+    destroy(ch, false, "");
+    return false;
+  }
+  return true;
+}
+
+void EventLoop::wrote(Channel &ch, size_t bytes) {
+  if (ch.kind != ChannelKind::datagram) ch.out_off += bytes;
+  ch.core->queued_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+  engine_.queued_output().add(-static_cast<int64_t>(bytes));
+  if (ch.input_closed && !ch.closing) add_timer(ch, Clock::now() + engine_.close_timeout());  // not idle
+}
+
+void EventLoop::on_writable(uint64_t id) {
+  if (Channel *ch = find(id)) write(*ch);
+}
+
+void EventLoop::on_send_complete(uint64_t id, ssize_t result) {
+  Channel *ch = channels_.get(id);
+  if (ch == nullptr) return;
+  ch->send_pending = false;
+  if (ch->dead) {
+    channels_.erase(id);  // the kernel no longer reads its buffer
+    return;
+  }
+  if (result == -EAGAIN || result == -EWOULDBLOCK) {
+    ch->wants_write = true;
+    backend_->want_writable(ch->id, true);  // on_writable resumes the pump
+    return;
+  }
+  if (result < 0) {
+    destroy(*ch, true, std::string("send failed: ") + std::strerror(static_cast<int>(-result)));
+    return;
+  }
+  wrote(*ch, static_cast<size_t>(result));
+  pump(*ch);
+}
+
+void EventLoop::detach(Channel &ch) {
+  std::shared_ptr<ReaderCore> reader;
+  std::shared_ptr<ListenerCore> listener;
+  {
+    std::lock_guard lock(ch.core->member_mutex);
+    reader = std::move(ch.core->reader);
+    listener = std::move(ch.core->listener);
+  }
+  if (reader) reader->members.remove(ch.conn.get());
+  if (listener) listener->members.remove(ch.conn.get());
+  ch.core->in_reader.store(false);
+}
+
+void EventLoop::begin_close(Channel &ch, Clock::time_point deadline) {
+  detach(ch);  // nothing more reaches a reader or listener
+  set_reading(ch, false);
+  ch.parked.clear();
+  ch.closing = true;
+  add_timer(ch, deadline);
+  write(ch);  // destroys the channel once its output is written
+}
+
+void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
+  if (ch.dead) return;
+  backend_->remove(ch.id, ch.fd);
+  ConnectionCore &core = *ch.core;
+  {
+    std::lock_guard lock(core.mutex);
+    ::close(ch.fd);
+    core.fd.store(-1);
+    core.pending.clear();
+    core.packets.clear();
+  }
+  const size_t discarded = core.queued_bytes.exchange(0);
+  if (discarded > 0) engine_.queued_output().add(-static_cast<int64_t>(discarded));
+  // Reported with the socket closed, behind every datagram this loop delivered.
+  if (reset) report_reset(ch, why);
+  engine_.unregister(ch.conn.get());
+  detach(ch);
+  if (ch.decoder.buffered() > 0) {
+    log(LogLevel::info, "peer " + core.address.to_string() + " vanished mid-frame: " +
+                            std::to_string(ch.decoder.buffered()) + " byte(s) of an incomplete datagram discarded");
+  }
+  num_channels_.fetch_sub(1);
+  ch.conn.reset();
+  if (ch.send_pending) {
+    ch.dead = true;  // the kernel still reads ch.out; freed in on_send_complete
+    ch.parked.clear();
+  } else {
+    channels_.erase(ch.id);  // `ch` is gone from here on
+  }
+  // A descriptor is free again: listeners waiting for one retry at once.
+  if (!timed_.empty()) {
+    for (uint64_t id : timed_) {
+      if (Channel *l = find(id); l != nullptr && l->backing_off) l->deadline = Clock::now();
+    }
+  }
+}
+
+}  // namespace queuednet::detail
