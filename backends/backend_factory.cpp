@@ -39,6 +39,14 @@ std::unique_ptr<Backend> make_one(BackendKind kind, const BackendOptions &option
 
 }  // namespace
 
+#ifndef QUEUEDNET_HAVE_LIBURING
+// Configured without liburing (see CMakeLists.txt): the probe falls back to epoll.
+std::unique_ptr<Backend> make_io_uring_backend(const BackendOptions &, std::string *error) {
+  *error = "built without liburing";
+  return nullptr;
+}
+#endif
+
 std::unique_ptr<Backend> make_backend(BackendKind requested, const BackendOptions &options, std::string *error) {
   if (requested == BackendKind::automatic) {
     if (const char *env = std::getenv("QUEUEDNET_BACKEND"); env != nullptr && *env != '\0') {

@@ -9,7 +9,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,7 +24,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cli_args.h"
+#include "fd_limit.h"
+
 namespace {
+
+constexpr const char *kUsage =
+    "usage: baseline-epoll-echo --port P [--host 127.0.0.1] [--threads N] [--duration SECONDS]\n"
+    "Echoes every byte it reads on TCP, N threads with SO_REUSEPORT listeners and epoll.\n";
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
@@ -123,23 +129,18 @@ int main(int argc, char **argv) {
   std::string host = "127.0.0.1";
   int port = -1, threads = 1;
   double duration = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--port") port = std::atoi(argv[i + 1]);
-    else if (a == "--host") host = argv[i + 1];
-    else if (a == "--threads") threads = std::max(1, std::atoi(argv[i + 1]));
-    else if (a == "--duration") duration = std::atof(argv[i + 1]);
+  bench::Args args(argc, argv, "baseline-epoll-echo", kUsage);
+  while (args.next()) {
+    if (args.is("--port")) port = args.integer(0, 65535);
+    else if (args.is("--host")) host = args.value();
+    else if (args.is("--threads")) threads = args.integer(1, 256);
+    else if (args.is("--duration")) duration = args.real(0, 1e7);
+    else args.unknown();
   }
-  if (port < 0) {
-    std::fprintf(stderr, "usage: baseline-epoll-echo --port P [--host H] [--threads N] [--duration S]\n");
-    return 2;
-  }
+  if (port < 0) args.fail("--port is required");
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  rlimit lim{};
-  getrlimit(RLIMIT_NOFILE, &lim);
-  lim.rlim_cur = lim.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &lim);
+  bench::raise_fd_limit();
   std::vector<int> listeners{make_listener(host.c_str(), port)};
   sockaddr_in bound{};
   socklen_t len = sizeof bound;

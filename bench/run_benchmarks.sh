@@ -1,74 +1,339 @@
 #!/usr/bin/env bash
-# Side-by-side echo benchmark, all in one go on this machine: queuednet-echo-server with each
-# backend and thread count against baseline-epoll-echo with the same thread count, at 1, 100,
-# 1,000 and 5,000 connections, window 1 and 16, 32-byte datagrams. queuednet-echo-load verifies
-# every echo. Prints a Markdown table (msgs/s, ratio to the baseline of the same thread count,
-# p50/p99 latency, server CPU per message).
+# The echo benchmarks, all in one run on this machine, written to a results directory:
 #
-#   bench/run_benchmarks.sh [SECONDS_PER_RUN] [CONNECTION_COUNTS] [WINDOWS]
-#   e.g. bench/run_benchmarks.sh 3 "1 100 1000 5000" "1 16" > /tmp/table.md
+#   tcp       baseline-epoll-echo (1 and 2 threads) and queuednet-echo-server on each backend in
+#             polled mode and with 1 and 2 workers, at each connection count and window,
+#             32-byte datagrams: msgs/s, server CPU µs per message, CPU per message against the
+#             baseline with the same thread count in the same run (polled: the 1-thread
+#             baseline), p50/p99 latency. queuednet-echo-load verifies every echoed byte.
+#   latency   request-reply: one connection, one datagram in flight, each backend polled and
+#             with 1 worker (and the baseline): p50/p99.
+#   pingpong  the Panda3D-style exchange: queuednet-pingpong (the manual's polled client, one
+#             connection, 64 in flight) against queuednet-echo-server in polled mode, io_uring
+#             and epoll side by side.
+#   udp       baseline-udp-echo (recvmmsg/sendmmsg, 1 and 2 threads) and queuednet-echo-server
+#             --udp on each backend and thread count: msgs/s, loss, CPU per message and its
+#             ratio to the baseline, p50/p99.
+#
+# The server runs on CPU 1 and the load generator on CPU 0 (taskset), when there are two CPUs.
+# Server CPU time is the sum over its threads of /proc/PID/task/*/schedstat across the load run.
+#
+#   bench/run_benchmarks.sh [--seconds 3] [--connections "1 100 1000 5000"] [--windows "1 16"]
+#       [--udp-connections "1 100 1000"] [--udp-windows "1 16"] [--sections "tcp latency pingpong udp"]
+#       [--out bench/results/DATE] [--force]
+#
+# Writes to the results directory: results.md (machine and every table), tcp.csv, latency.csv,
+# pingpong.csv, udp.csv, machine.txt, and PNG plots (bench/plot_benchmarks.py, matplotlib through
+# /usr/bin/python3). Refuses an existing directory unless --force. Every run is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-3}
-counts=${2:-"1 100 1000 5000"}
-windows=${3:-"1 16"}
-scripts/install-deps.sh >&2
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUEUEDNET_BUILD_TESTS=OFF >&2
-cmake --build build-bench -j"$(nproc)" --target queuednet-echo-server queuednet-echo-load baseline-epoll-echo >&2
-bin=build-bench/bench
-tick=$(getconf CLK_TCK)
 
-# "name|command" — polled queuednet (threads 0) is compared with the 1-thread baseline.
-servers=()
-for t in 1 2; do servers+=("baseline t=$t|$bin/baseline-epoll-echo --threads $t"); done
-for b in io_uring epoll poll; do
-  for t in 0 1 2; do servers+=("queuednet $b t=$t|$bin/queuednet-echo-server --backend $b --threads $t"); done
+seconds=3
+counts="1 100 1000 5000"
+windows="1 16"
+udp_counts="1 100 1000"
+udp_windows="1 16"
+sections="tcp latency pingpong udp"
+out=""
+force=0
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case $1 in --seconds | --connections | --windows | --udp-connections | --udp-windows | --sections | --out)
+    [ $# -ge 2 ] || { echo "run_benchmarks.sh: $1 needs a value (--help for usage)" >&2; exit 2; } ;;
+  esac
+  case $1 in
+    --seconds) seconds=$2; shift 2 ;;
+    --connections) counts=$2; shift 2 ;;
+    --windows) windows=$2; shift 2 ;;
+    --udp-connections) udp_counts=$2; shift 2 ;;
+    --udp-windows) udp_windows=$2; shift 2 ;;
+    --sections) sections=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --force) force=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "run_benchmarks.sh: unknown argument $1 (--help for usage)" >&2; exit 2 ;;
+  esac
 done
+[[ $seconds =~ ^[0-9]+$ ]] && [ "$seconds" -ge 1 ] && [ "$seconds" -le 600 ] \
+  || { echo "run_benchmarks.sh: --seconds must be 1..600" >&2; exit 2; }
+for list in "$counts" "$windows" "$udp_counts" "$udp_windows"; do
+  [[ $list =~ ^[0-9\ ]+$ ]] || { echo "run_benchmarks.sh: '$list' is not a list of numbers" >&2; exit 2; }
+done
+out=${out:-bench/results/$(date +%Y-%m-%d)}
+if [ -e "$out" ] && [ "$force" != 1 ]; then
+  echo "run_benchmarks.sh: $out exists; choose another --out or add --force to overwrite it" >&2
+  exit 2
+fi
+if [ -e "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -f "$out/machine.txt" ]; then
+  echo "run_benchmarks.sh: $out is not empty and not a results directory; not overwriting it" >&2
+  exit 2
+fi
+scripts/install-deps.sh bench >&2
+rm -rf "$out"
+mkdir -p "$out"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUEUEDNET_BUILD_TESTS=OFF >&2
+cmake --build build-bench -j"$(nproc)" --target queuednet-echo-server queuednet-echo-load baseline-epoll-echo \
+  baseline-udp-echo queuednet-pingpong >&2
+bin=build-bench/bench
 
-run_one() {  # prints: msgs_per_sec p50 p99 cpu_us_per_msg result
-  local cmd=$1 conns=$2 window=$3 out pid port line ticks0 ticks1 received
-  out=$(mktemp)
-  $cmd --port 0 --duration $((seconds + 120)) >"$out" 2>/dev/null &
-  pid=$!
-  for _ in $(seq 1 200); do grep -q '^listening on' "$out" && break; sleep 0.05; done
-  port=$(sed -n 's/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out")
-  ticks0=$(cpu_ticks $pid)
-  line=$($bin/queuednet-echo-load --port "$port" --connections "$conns" --window "$window" --size 32 \
-           --duration "$seconds" 2>&1 | tail -n 1 || true)
-  ticks1=$(cpu_ticks $pid)
-  kill -INT $pid 2>/dev/null || true
-  wait $pid 2>/dev/null || true
-  rm -f "$out"
-  received=$(sed -n 's/.* received=\([0-9]*\).*/\1/p' <<<"$line")
-  [ -n "$received" ] && [ "$received" -gt 0 ] || { echo "0 - - - FAILED"; return; }
-  awk -v l="$line" -v t0="$ticks0" -v t1="$ticks1" -v hz="$tick" -v r="$received" 'BEGIN {
-    match(l, /msgs_per_sec=[0-9]+/); m = substr(l, RSTART + 13, RLENGTH - 13);
-    match(l, /p50_us=[0-9]+/); p50 = substr(l, RSTART + 7, RLENGTH - 7);
-    match(l, /p99_us=[0-9]+/); p99 = substr(l, RSTART + 7, RLENGTH - 7);
-    match(l, /result=[A-Za-z]+/); res = substr(l, RSTART + 7, RLENGTH - 7);
-    printf "%d %s %s %.2f %s\n", m, p50, p99, (t1 - t0) / hz * 1e6 / r, res }'
+if [ "$(nproc)" -ge 2 ]; then
+  on_server=(taskset -c 1)
+  on_load=(taskset -c 0)
+  pinning="server on CPU 1, load generator on CPU 0 (taskset)"
+else
+  on_server=()
+  on_load=()
+  pinning="not pinned (one CPU)"
+fi
+run_bound=$((seconds + 60))  # no single run may take longer than this
+
+# --- machine -----------------------------------------------------------------------------------
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
+  echo "cpus: $(nproc)"
+  echo "memory: $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "kernel: $(uname -r)"
+  echo "compiler: $(c++ --version | head -n 1)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (modified)')"
+  echo "pinning: $pinning"
+  echo "seconds per run: $seconds"
+} >"$out/machine.txt"
+
+# --- one server, one load ------------------------------------------------------------------------
+server_pid=""
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
+
+# start_server COMMAND...: sets server_pid, tcp_port, udp_port; false if it did not start.
+start_server() {
+  server_out=$(mktemp)
+  "${on_server[@]}" "$@" --port 0 --duration "$run_bound" >"$server_out" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 200); do grep -q '^listening on' "$server_out" && break; sleep 0.05; done
+  tcp_port=$(sed -n 's/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$server_out")
+  udp_port=$(sed -n 's/.* udp=\([0-9]*\).*/\1/p' "$server_out")
+  if [ -z "$tcp_port" ]; then
+    echo "server did not start: $* -- $(head -c 300 "$server_out")" >&2
+    stop_server
+    return 1
+  fi
 }
+stop_server() {
+  kill -INT "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+  rm -f "$server_out"
+}
+# Nanoseconds of CPU the server's threads have used.
+server_cpu_ns() { cat /proc/"$server_pid"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
+# field KEY LINE: the value of KEY=value in a "load:" line.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# Runs the load against the started server; sets load_line and cpu_us_per_msg.
+measure() {
+  local before after received
+  before=$(server_cpu_ns)
+  load_line=$(timeout "$run_bound" "${on_load[@]}" "$bin/queuednet-echo-load" "$@" --size 32 \
+                --duration "$seconds" 2>/dev/null | tail -n 1 || true)
+  after=$(server_cpu_ns)
+  received=$(field received "$load_line")
+  if [ -n "$received" ] && [ "$received" -gt 0 ]; then
+    cpu_us_per_msg=$(awk -v a="$after" -v b="$before" -v n="$received" 'BEGIN { printf "%.3f", (a - b) / 1000 / n }')
+  else
+    cpu_us_per_msg=""
+  fi
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.2f", a / b; else print "-" }'; }
+or_dash() { if [ -n "$1" ]; then echo "$1"; else echo "-"; fi; }
 
-echo "| connections | window | server | msgs/s | vs baseline | p50 µs | p99 µs | server CPU µs/msg | echoes |"
-echo "|---:|---:|---|---:|---:|---:|---:|---:|---|"
-for conns in $counts; do
-  for window in $windows; do
-    declare -A base=()
-    for entry in "${servers[@]}"; do
-      name=${entry%%|*}
-      cmd=${entry#*|}
-      read -r rate p50 p99 cpu res < <(run_one "$cmd" "$conns" "$window")
-      threads=${name##*t=}
-      [ "$threads" = 0 ] && threads=1
-      if [[ $name == baseline* ]]; then
-        base[$threads]=$rate
-        ratio="1.00"
-      else
-        ratio=$(awk -v a="$rate" -v b="${base[$threads]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-      fi
-      echo "| $conns | $window | $name | $rate | $ratio | $p50 | $p99 | $cpu | $res |"
-    done
+# Servers: "label|kind|backend|threads|command".
+backends="io_uring epoll poll"
+tcp_servers=()
+udp_servers=()
+for t in 1 2; do
+  tcp_servers+=("baseline t=$t|baseline|baseline|$t|$bin/baseline-epoll-echo --threads $t")
+  udp_servers+=("baseline t=$t|baseline|baseline|$t|$bin/baseline-udp-echo --threads $t")
+done
+for b in $backends; do
+  for t in 0 1 2; do
+    tcp_servers+=("queuednet $b t=$t|queuednet|$b|$t|$bin/queuednet-echo-server --backend $b --threads $t")
+    udp_servers+=("queuednet $b t=$t|queuednet|$b|$t|$bin/queuednet-echo-server --backend $b --threads $t --udp 0")
   done
 done
+
+# --- tcp ---------------------------------------------------------------------------------------------
+tcp_section() {
+  local csv=$out/tcp.csv md=$out/tcp.md
+  echo "connections,window,server,kind,backend,threads,msgs_per_sec,cpu_us_per_msg,cpu_vs_baseline,p50_us,p99_us,result" >"$csv"
+  {
+    echo "| connections | window | server | msgs/s | server CPU µs/msg | CPU/msg vs baseline | p50 µs | p99 µs | echoes |"
+    echo "|---:|---:|---|---:|---:|---:|---:|---:|---|"
+  } >"$md"
+  for conns in $counts; do
+    for window in $windows; do
+      declare -A base=()
+      for entry in "${tcp_servers[@]}"; do
+        IFS='|' read -r label kind backend threads cmd <<<"$entry"
+        echo "tcp: $conns connections, window $window, $label" >&2
+        local rate="" p50="" p99="" res="unavailable" cpu=""
+        # shellcheck disable=SC2086 # the command is a word list
+        if start_server $cmd; then
+          measure --port "$tcp_port" --connections "$conns" --window "$window"
+          stop_server
+          rate=$(field msgs_per_sec "$load_line") p50=$(field p50_us "$load_line") p99=$(field p99_us "$load_line")
+          res=$(or_dash "$(field result "$load_line")") cpu=$cpu_us_per_msg
+        fi
+        local base_threads=$((threads == 0 ? 1 : threads))
+        [ "$kind" = baseline ] && base[$threads]=$cpu
+        local vs
+        vs=$(ratio "$cpu" "${base[$base_threads]:-}")
+        echo "$conns,$window,$label,$kind,$backend,$threads,$rate,$cpu,$vs,$p50,$p99,$res" >>"$csv"
+        echo "| $conns | $window | $label | $(or_dash "$rate") | $(or_dash "$cpu") | $vs | $(or_dash "$p50") | $(or_dash "$p99") | $res |" >>"$md"
+      done
+      unset base
+    done
+  done
+}
+
+# --- latency -----------------------------------------------------------------------------------------
+latency_section() {
+  local csv=$out/latency.csv md=$out/latency.md
+  echo "server,kind,backend,threads,msgs_per_sec,p50_us,p99_us,result" >"$csv"
+  {
+    echo "| server | round trips/s | p50 µs | p99 µs | echoes |"
+    echo "|---|---:|---:|---:|---|"
+  } >"$md"
+  local entry
+  for entry in "${tcp_servers[@]}"; do
+    IFS='|' read -r label kind backend threads cmd <<<"$entry"
+    [ "$threads" = 2 ] && continue  # polled and one worker (and the 1-thread baseline)
+    echo "latency: $label" >&2
+    local rate="" p50="" p99="" res="unavailable"
+    # shellcheck disable=SC2086
+    if start_server $cmd; then
+      measure --port "$tcp_port" --connections 1 --window 1
+      stop_server
+      rate=$(field msgs_per_sec "$load_line") p50=$(field p50_us "$load_line") p99=$(field p99_us "$load_line")
+      res=$(or_dash "$(field result "$load_line")")
+    fi
+    echo "$label,$kind,$backend,$threads,$rate,$p50,$p99,$res" >>"$csv"
+    echo "| $label | $(or_dash "$rate") | $(or_dash "$p50") | $(or_dash "$p99") | $res |" >>"$md"
+  done
+}
+
+# --- pingpong ----------------------------------------------------------------------------------------
+pingpong_section() {
+  local csv=$out/pingpong.csv md=$out/pingpong.md epoll_rate=""
+  echo "backend,round_trips_per_sec,result" >"$csv"
+  local -a rows=()
+  local b
+  for b in epoll io_uring; do
+    echo "pingpong: $b" >&2
+    local rate="" res="unavailable" line
+    if start_server "$bin/queuednet-echo-server" --backend "$b" --threads 0; then
+      line=$(timeout "$run_bound" "${on_load[@]}" "$bin/queuednet-pingpong" --port "$tcp_port" --backend "$b" \
+               --window 64 --size 32 --duration "$seconds" 2>/dev/null | tail -n 1 || true)
+      stop_server
+      rate=$(field round_trips_per_sec "$line") res=$(or_dash "$(field result "$line")")
+    fi
+    [ "$b" = epoll ] && epoll_rate=$rate
+    echo "$b,$rate,$res" >>"$csv"
+    rows+=("| $b | $(or_dash "$rate") | $(ratio "$rate" "$epoll_rate") | $res |")
+  done
+  {
+    echo "| backend (client and server) | round trips/s | vs epoll | echoes |"
+    echo "|---|---:|---:|---|"
+    printf '%s\n' "${rows[1]}" "${rows[0]}"  # io_uring first
+  } >"$md"
+}
+
+# --- udp ---------------------------------------------------------------------------------------------
+udp_section() {
+  local csv=$out/udp.csv md=$out/udp.md
+  echo "sockets,window,server,kind,backend,threads,msgs_per_sec,sent,lost,cpu_us_per_msg,cpu_vs_baseline,p50_us,p99_us,result" >"$csv"
+  {
+    echo "| sockets | window | server | msgs/s | lost % | server CPU µs/msg | CPU/msg vs baseline | p50 µs | p99 µs | echoes |"
+    echo "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"
+  } >"$md"
+  for conns in $udp_counts; do
+    for window in $udp_windows; do
+      declare -A base=()
+      for entry in "${udp_servers[@]}"; do
+        IFS='|' read -r label kind backend threads cmd <<<"$entry"
+        echo "udp: $conns sockets, window $window, $label" >&2
+        local rate="" p50="" p99="" res="unavailable" cpu="" sent="" lost="" lost_pct="-"
+        # shellcheck disable=SC2086
+        if start_server $cmd; then
+          measure --udp --port "$udp_port" --connections "$conns" --window "$window" --loss-timeout 0.5
+          stop_server
+          rate=$(field msgs_per_sec "$load_line") p50=$(field p50_us "$load_line") p99=$(field p99_us "$load_line")
+          sent=$(field sent "$load_line") lost=$(field lost "$load_line")
+          res=$(or_dash "$(field result "$load_line")") cpu=$cpu_us_per_msg
+          [ -n "$sent" ] && [ "$sent" -gt 0 ] && lost_pct=$(awk -v l="$lost" -v s="$sent" 'BEGIN { printf "%.2f", 100 * l / s }')
+        fi
+        local base_threads=$((threads == 0 ? 1 : threads))
+        [ "$kind" = baseline ] && base[$threads]=$cpu
+        local vs
+        vs=$(ratio "$cpu" "${base[$base_threads]:-}")
+        echo "$conns,$window,$label,$kind,$backend,$threads,$rate,$sent,$lost,$cpu,$vs,$p50,$p99,$res" >>"$csv"
+        echo "| $conns | $window | $label | $(or_dash "$rate") | $lost_pct | $(or_dash "$cpu") | $vs | $(or_dash "$p50") | $(or_dash "$p99") | $res |" >>"$md"
+      done
+      unset base
+    done
+  done
+}
+
+for section in $sections; do
+  case $section in
+    tcp) tcp_section ;;
+    latency) latency_section ;;
+    pingpong) pingpong_section ;;
+    udp) udp_section ;;
+    *) echo "run_benchmarks.sh: unknown section $section" >&2; exit 2 ;;
+  esac
+done
+
+/usr/bin/python3 bench/plot_benchmarks.py "$out" >&2
+
+# --- results.md ------------------------------------------------------------------------------------
+{
+  echo "# Benchmark results"
+  echo
+  echo '```'
+  cat "$out/machine.txt"
+  echo '```'
+  if [ -f "$out/tcp.md" ]; then
+    echo
+    echo "## TCP echo, 32-byte datagrams"
+    echo
+    echo "CPU/msg vs baseline: the server's CPU per message divided by the baseline's with the same"
+    echo "thread count in this run (polled mode, t=0, against the 1-thread baseline); below 1 is less."
+    echo
+    cat "$out/tcp.md"
+    for png in tcp_throughput tcp_cpu_per_msg tcp_latency; do
+      [ -f "$out/$png.png" ] && printf '\n![%s](%s.png)\n' "$png" "$png"
+    done
+  fi
+  if [ -f "$out/latency.md" ]; then
+    echo
+    echo "## Request-reply latency (one connection, one datagram in flight)"
+    echo
+    cat "$out/latency.md"
+    [ -f "$out/request_reply_latency.png" ] && printf '\n![request_reply_latency](request_reply_latency.png)\n'
+  fi
+  if [ -f "$out/pingpong.md" ]; then
+    echo
+    echo "## Panda3D-style exchange (queuednet-pingpong against queuednet-echo-server, polled, 64 in flight)"
+    echo
+    cat "$out/pingpong.md"
+  fi
+  if [ -f "$out/udp.md" ]; then
+    echo
+    echo "## UDP echo, 32-byte payloads (lost: no echo within 0.5 s)"
+    echo
+    cat "$out/udp.md"
+    [ -f "$out/udp.png" ] && printf '\n![udp](udp.png)\n'
+  fi
+} >"$out/results.md"
+rm -f "$out"/{tcp,latency,pingpong,udp}.md
+echo "results: $out/results.md" >&2

@@ -47,7 +47,7 @@ std::shared_ptr<Connection> ConnectionManager::open_UDP_connection(const std::st
   NetAddress addr;
   if (!hostname.empty() && !addr.set_host(hostname, port)) return nullptr;  // set_host recorded why
   std::error_code ec;
-  const int fd = detail::open_udp(hostname.empty() ? nullptr : &addr, port, for_broadcast, ec);
+  const int fd = detail::open_udp(hostname.empty() ? nullptr : &addr, port, for_broadcast, get_reuse_port(), ec);
   if (fd < 0) {
     detail::set_last_error(ec, what + ": unable to bind UDP port " + std::to_string(port));
     return nullptr;
@@ -66,7 +66,7 @@ std::shared_ptr<Connection> ConnectionManager::open_TCP_server_rendezvous(const 
   if (!hostname.empty() && !addr.set_host(hostname, port)) return nullptr;
   const std::string what = "open_TCP_server_rendezvous(" + hostname + ":" + std::to_string(port) + ")";
   std::error_code ec;
-  const int fd = detail::open_tcp_listener(addr, hostname.empty(), backlog, ec);
+  const int fd = detail::open_tcp_listener(addr, hostname.empty(), backlog, get_reuse_port(), ec);
   if (fd < 0) {
     detail::set_last_error(ec, what + ": unable to listen on TCP port " + std::to_string(port));
     return nullptr;
@@ -77,7 +77,7 @@ std::shared_ptr<Connection> ConnectionManager::open_TCP_server_rendezvous(const 
 std::shared_ptr<Connection> ConnectionManager::open_TCP_server_rendezvous(const NetAddress &address, int backlog) {
   const std::string what = "open_TCP_server_rendezvous(" + address.to_string() + ")";
   std::error_code ec;
-  const int fd = detail::open_tcp_listener(address, false, backlog, ec);
+  const int fd = detail::open_tcp_listener(address, false, backlog, get_reuse_port(), ec);
   if (fd < 0) {
     detail::set_last_error(ec, what + ": unable to listen");
     return nullptr;
@@ -184,6 +184,9 @@ void ConnectionManager::set_default_no_delay(bool flag) { engine_->set_default_n
 bool ConnectionManager::get_default_no_delay() const { return engine_->default_no_delay(); }
 
 double ConnectionManager::get_close_timeout() const { return engine_->close_timeout().count() / 1000.0; }
+
+void ConnectionManager::set_reuse_port(bool reuse) { reuse_port_.store(reuse); }
+bool ConnectionManager::get_reuse_port() const { return reuse_port_.load(); }
 
 size_t ConnectionManager::get_num_connections() const { return engine_->num_registered(); }
 

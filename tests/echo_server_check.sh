@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs queuednet-echo-server and drives it with queuednet-echo-load (a client that knows only
 # the wire format, on raw sockets) at each connection count; every echoed byte is verified.
+# Then 50 UDP sockets with 2 datagrams in flight each (lost datagrams are counted, not fatal).
 #   echo_server_check.sh BENCH_BIN_DIR THREADS BACKEND CONNECTIONS...
 set -euo pipefail
 bin=$1 threads=$2 backend=$3
 shift 3
 out=$(mktemp)
-"$bin/queuednet-echo-server" --port 0 --threads "$threads" --backend "$backend" --duration 120 >"$out" 2>&1 &
+"$bin/queuednet-echo-server" --port 0 --udp 0 --threads "$threads" --backend "$backend" --duration 120 >"$out" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 1 200); do grep -q '^listening on' "$out" && break; sleep 0.05; done
 port=$(sed -n 's/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out")
+udp_port=$(sed -n 's/.* udp=\([0-9]*\).*/\1/p' "$out")
 if [ -z "$port" ]; then
   cat "$out"
   grep -q 'backend unavailable' "$out" && exit 77  # ctest: skipped on a machine without it
@@ -20,6 +22,7 @@ head -n 1 "$out"
 for connections in "$@"; do
   "$bin/queuednet-echo-load" --port "$port" --connections "$connections" --window 4 --size 48 --duration 1
 done
+"$bin/queuednet-echo-load" --udp --port "$udp_port" --connections 50 --window 2 --size 48 --duration 1 --loss-timeout 5
 kill -INT $server
 wait $server
 tail -n 1 "$out"

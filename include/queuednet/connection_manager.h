@@ -12,6 +12,7 @@
 // Thread safety: every method may be called from any thread unless noted.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -99,6 +100,12 @@ class ConnectionManager {
   // Any thread.
   void set_default_no_delay(bool flag);
   bool get_default_no_delay() const;
+  // SO_REUSEPORT on the sockets that later open_TCP_server_rendezvous and open_UDP_connection
+  // calls bind (default off, as Panda3D), so several processes or managers that all set it
+  // share one port: the kernel spreads new TCP connections, and UDP packets by sender, across
+  // them. Sockets already open keep what they had. Any thread.
+  void set_reuse_port(bool reuse);
+  bool get_reuse_port() const;
 
  protected:
   std::shared_ptr<detail::Engine> engine_;
@@ -110,6 +117,7 @@ class ConnectionManager {
 
   std::shared_ptr<Connection> adopt(int fd, Connection::Kind kind, const std::string &what);
 
+  std::atomic<bool> reuse_port_{false};
   std::mutex interfaces_mutex_;
   bool interfaces_scanned_ = false;
   std::vector<Interface> interfaces_;

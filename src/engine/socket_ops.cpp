@@ -43,18 +43,32 @@ sockaddr_in6 any6(int port) {
   return a6;
 }
 
+// Options set before bind: SO_REUSEADDR on listeners (as Panda3D), SO_REUSEPORT when asked.
+bool set_bind_options(int fd, int type, bool reuse_port, std::error_code &ec) {
+  const int on = 1;
+  if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    ec = last_errno();
+    return false;
+  }
+  return true;
+}
+
 // Binds a fresh socket of `type` to [::]:port (dual-stack) or, where IPv6 is off, 0.0.0.0:port.
-int bind_any(int type, int port, std::error_code &ec) {
+int bind_any(int type, int port, bool reuse_port, std::error_code &ec) {
   int fd = ::socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd >= 0) {
-    const int off = 0, on = 1;
+    const int off = 0;
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-    if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     const sockaddr_in6 a6 = any6(port);
-    if (::bind(fd, reinterpret_cast<const sockaddr *>(&a6), sizeof a6) == 0) return fd;
-    ec = last_errno();
+    if (set_bind_options(fd, type, reuse_port, ec) &&
+        ::bind(fd, reinterpret_cast<const sockaddr *>(&a6), sizeof a6) == 0) {
+      return fd;
+    }
+    if (!ec) ec = last_errno();
     ::close(fd);
     if (ec.value() != EADDRNOTAVAIL && ec.value() != EAFNOSUPPORT) return -1;
+    ec.clear();
   }
   NetAddress any;
   any.set_any(port);
@@ -63,26 +77,22 @@ int bind_any(int type, int port, std::error_code &ec) {
     ec = last_errno();
     return -1;
   }
-  const int on = 1;
-  if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  if (::bind(fd, any.get_sockaddr(), any.get_sockaddr_len()) != 0) {
-    ec = last_errno();
+  if (!set_bind_options(fd, type, reuse_port, ec) || ::bind(fd, any.get_sockaddr(), any.get_sockaddr_len()) != 0) {
+    if (!ec) ec = last_errno();
     ::close(fd);
     return -1;
   }
   return fd;
 }
 
-int bind_to(int type, const NetAddress &addr, std::error_code &ec) {
+int bind_to(int type, const NetAddress &addr, bool reuse_port, std::error_code &ec) {
   const int fd = ::socket(addr.get_family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     ec = last_errno();
     return -1;
   }
-  const int on = 1;
-  if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  if (::bind(fd, addr.get_sockaddr(), addr.get_sockaddr_len()) != 0) {
-    ec = last_errno();
+  if (!set_bind_options(fd, type, reuse_port, ec) || ::bind(fd, addr.get_sockaddr(), addr.get_sockaddr_len()) != 0) {
+    if (!ec) ec = last_errno();
     ::close(fd);
     return -1;
   }
@@ -94,8 +104,9 @@ int bind_to(int type, const NetAddress &addr, std::error_code &ec) {
 NetAddress peer_address(int fd) { return address_from(fd, true); }
 NetAddress local_address(int fd) { return address_from(fd, false); }
 
-int open_tcp_listener(const NetAddress &addr, bool dual_stack, int backlog, std::error_code &ec) {
-  const int fd = dual_stack ? bind_any(SOCK_STREAM, addr.get_port(), ec) : bind_to(SOCK_STREAM, addr, ec);
+int open_tcp_listener(const NetAddress &addr, bool dual_stack, int backlog, bool reuse_port, std::error_code &ec) {
+  const int fd = dual_stack ? bind_any(SOCK_STREAM, addr.get_port(), reuse_port, ec)
+                            : bind_to(SOCK_STREAM, addr, reuse_port, ec);
   if (fd < 0) return -1;
   if (::listen(fd, backlog > 0 ? backlog : SOMAXCONN) != 0) {
     ec = last_errno();
@@ -137,14 +148,12 @@ int connect_tcp(const NetAddress &addr, int timeout_ms, std::error_code &ec) {
   }
 }
 
-int open_udp(const NetAddress *addr, int port, bool for_broadcast, std::error_code &ec) {
+int open_udp(const NetAddress *addr, int port, bool for_broadcast, bool reuse_port, std::error_code &ec) {
   int fd;
   if (addr != nullptr) {
-    fd = bind_to(SOCK_DGRAM, *addr, ec);
-  } else if (port > 0) {
-    fd = bind_any(SOCK_DGRAM, port, ec);
+    fd = bind_to(SOCK_DGRAM, *addr, reuse_port, ec);
   } else {
-    fd = bind_any(SOCK_DGRAM, 0, ec);  // unbound in Panda3D; an ephemeral port is equivalent
+    fd = bind_any(SOCK_DGRAM, port, reuse_port, ec);  // port 0: unbound in Panda3D; an ephemeral port is equivalent
   }
   if (fd >= 0 && for_broadcast) {
     const int on = 1;
