@@ -37,8 +37,9 @@ constexpr const char *kUsage =
     "  -h, --help           this text\n"
     "\n"
     "Output: 'listening on HOST:PORT backend=B threads=N[ udp=PORT]' once ready; with --stats\n"
-    "'stats: t=... open=... in/s=... out/s=... in_MB/s=... out_MB/s=... dropped=... refused=...'\n"
-    "per interval; 'summary: ...' on exit. The library's own warnings are off unless\n"
+    "'stats: t=... in/s=... out/s=... in_MB/s=... out_MB/s=... refused=... open=... accepted=...\n"
+    "resets=... queue_drops=... oversize=... bad_udp=... accept_refusals=... queued_bytes=...'\n"
+    "per interval (the last fields are ConnectionManager::get_statistics()); 'summary: ...' on exit. The library's own warnings are off unless\n"
     "QUEUEDNET_LOG=warning is set: failures are reported here, one line each.\n"
     "Exit status: 0 after a clean stop, 1 when it cannot start, 2 on a bad argument.\n";
 
@@ -83,12 +84,24 @@ Options parse(int argc, char **argv) {
   return o;
 }
 
-// What the server has done, counted on its one application thread; the reader and the writer
-// add their own drop counters when printed.
+// What the echo loop did, counted on its one application thread (exact); the connection
+// counts and drops come from the manager's statistics.
 struct Counters {
-  uint64_t accepted = 0, resets = 0;
   uint64_t in = 0, out = 0, bytes_in = 0, bytes_out = 0, refused = 0;
 };
+
+// The manager's side of a stats line or the summary (ConnectionManager::get_statistics).
+std::string manager_fields(const ManagerStatistics &m) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "open=%llu accepted=%llu resets=%llu queue_drops=%llu oversize=%llu bad_udp=%llu "
+                "accept_refusals=%llu queued_bytes=%zu",
+                static_cast<unsigned long long>(m.connections_open), static_cast<unsigned long long>(m.connections_accepted),
+                static_cast<unsigned long long>(m.connections_reset), static_cast<unsigned long long>(m.queue_drops),
+                static_cast<unsigned long long>(m.oversize_frames), static_cast<unsigned long long>(m.bad_datagrams),
+                static_cast<unsigned long long>(m.accept_refusals), m.bytes_queued);
+  return buf;
+}
 
 // Echoes what is queued now; returns how many datagrams it handled.
 size_t echo_some(QueuedConnectionReader &reader, ConnectionWriter &writer, Counters &n) {
@@ -116,16 +129,14 @@ class StatsPrinter {
  public:
   explicit StatsPrinter(double interval) : interval_(interval) {}
 
-  void maybe_print(const Counters &n, const QueuedConnectionReader &reader, double elapsed) {
+  void maybe_print(const Counters &n, const ConnectionManager &manager, double elapsed) {
     if (interval_ <= 0 || elapsed < next_) return;
     const double dt = elapsed - last_t_;
-    std::printf("stats: t=%.1f open=%llu in/s=%.0f out/s=%.0f in_MB/s=%.2f out_MB/s=%.2f dropped=%llu refused=%llu\n",
-                elapsed, static_cast<unsigned long long>(n.accepted - n.resets),
+    std::printf("stats: t=%.1f in/s=%.0f out/s=%.0f in_MB/s=%.2f out_MB/s=%.2f refused=%llu %s\n", elapsed,
                 static_cast<double>(n.in - last_.in) / dt, static_cast<double>(n.out - last_.out) / dt,
                 static_cast<double>(n.bytes_in - last_.bytes_in) / dt / 1e6,
                 static_cast<double>(n.bytes_out - last_.bytes_out) / dt / 1e6,
-                static_cast<unsigned long long>(reader.get_num_dropped()),
-                static_cast<unsigned long long>(n.refused));
+                static_cast<unsigned long long>(n.refused), manager_fields(manager.get_statistics()).c_str());
     std::fflush(stdout);
     last_ = n;
     last_t_ = elapsed;
@@ -202,17 +213,15 @@ int main(int argc, char **argv) {
   for (;;) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (g_stop.load() || (opt.duration > 0 && elapsed >= opt.duration)) break;
-    stats.maybe_print(n, reader, elapsed);
+    stats.maybe_print(n, *manager, elapsed);
     bool busy = false;
     std::shared_ptr<Connection> c;
     while (listener.new_connection_available() && listener.get_new_connection(c)) {
-      c->set_no_delay(true);
       reader.add_connection(c);
-      ++n.accepted;
       busy = true;
     }
     while (manager->reset_connection_available() && manager->get_reset_connection(c)) {
-      ++n.resets;
+      manager->close_connection(c);  // a peer's FIN leaves it writable; the echoes are out already
       busy = true;
     }
     // One consumer: a second one would race the first and reorder a connection's echoes.
@@ -222,12 +231,13 @@ int main(int argc, char **argv) {
     if (!busy) reader.wait_for_data(0.01);
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const ManagerStatistics m = manager->get_statistics();
   std::printf("summary: connections=%llu resets=%llu datagrams_in=%llu datagrams_out=%llu bytes_in=%llu "
-              "bytes_out=%llu dropped=%llu refused=%llu bad_udp=%llu seconds=%.2f\n",
-              static_cast<unsigned long long>(n.accepted), static_cast<unsigned long long>(n.resets),
+              "bytes_out=%llu dropped=%llu refused=%llu bad_udp=%llu seconds=%.2f %s\n",
+              static_cast<unsigned long long>(m.connections_accepted), static_cast<unsigned long long>(m.connections_reset),
               static_cast<unsigned long long>(n.in), static_cast<unsigned long long>(n.out),
               static_cast<unsigned long long>(n.bytes_in), static_cast<unsigned long long>(n.bytes_out),
-              static_cast<unsigned long long>(reader.get_num_dropped()), static_cast<unsigned long long>(n.refused),
-              static_cast<unsigned long long>(reader.get_num_bad_datagrams()), secs);
+              static_cast<unsigned long long>(m.queue_drops), static_cast<unsigned long long>(n.refused),
+              static_cast<unsigned long long>(m.bad_datagrams), secs, manager_fields(m).c_str());
   return 0;
 }
