@@ -39,8 +39,9 @@ constexpr const char *kUsage =
     "Output: 'listening on HOST:PORT backend=B threads=N[ udp=PORT]' once ready; with --stats\n"
     "'stats: t=... in/s=... out/s=... in_MB/s=... out_MB/s=... refused=... open=... accepted=...\n"
     "resets=... queue_drops=... oversize=... bad_udp=... accept_refusals=... queued_bytes=...'\n"
-    "per interval (the last fields are ConnectionManager::get_statistics()); 'summary: ...' on exit. The library's own warnings are off unless\n"
-    "QUEUEDNET_LOG=warning is set: failures are reported here, one line each.\n"
+    "per interval (the last fields are ConnectionManager::get_statistics()); 'summary: ...' on exit.\n"
+    "The library's own warnings are off unless QUEUEDNET_LOG=warning is set: failures are\n"
+    "reported here, one line each.\n"
     "Exit status: 0 after a clean stop, 1 when it cannot start, 2 on a bad argument.\n";
 
 std::atomic<bool> g_stop{false};
