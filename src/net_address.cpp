@@ -17,7 +17,6 @@ namespace {
 
 sockaddr_in *v4(sockaddr_storage &s) { return reinterpret_cast<sockaddr_in *>(&s); }
 const sockaddr_in *v4(const sockaddr_storage &s) { return reinterpret_cast<const sockaddr_in *>(&s); }
-sockaddr_in6 *v6(sockaddr_storage &s) { return reinterpret_cast<sockaddr_in6 *>(&s); }
 const sockaddr_in6 *v6(const sockaddr_storage &s) { return reinterpret_cast<const sockaddr_in6 *>(&s); }
 
 void set_v4(sockaddr_storage &s, uint32_t host_order_ip, int port) {
@@ -138,8 +137,12 @@ uint8_t NetAddress::get_ip_component(int n) const {
 void NetAddress::output(std::ostream &out) const { out << to_string(); }
 
 std::string NetAddress::to_string() const {
-  if (storage_.ss_family == AF_INET6) return "[" + get_ip_string() + "]:" + std::to_string(get_port());
-  return get_ip_string() + ":" + std::to_string(get_port());
+  const bool v6 = storage_.ss_family == AF_INET6;
+  std::string out = v6 ? "[" : "";
+  out += get_ip_string();
+  out += v6 ? "]:" : ":";
+  out += std::to_string(get_port());
+  return out;
 }
 
 socklen_t NetAddress::get_sockaddr_len() const {
