@@ -18,7 +18,11 @@
 # The server runs on CPU 1 and the load generator on CPU 0 (taskset), when there are two CPUs.
 # Server CPU time is the sum over its threads of /proc/PID/task/*/schedstat across the load run.
 #
-#   bench/run_benchmarks.sh [--seconds 3] [--connections "1 100 1000 5000"] [--windows "1 16"]
+# The machine is shared and noisy: every cell runs each server --repeat times (default 3), the
+# servers interleaved round by round, and the tables give the median of each figure (the CSVs
+# also keep the smallest and largest server CPU per message).
+#
+#   bench/run_benchmarks.sh [--seconds 3] [--repeat 3] [--connections "1 100 1000 5000"] [--windows "1 16"]
 #       [--udp-connections "1 100 1000"] [--udp-windows "1 16"] [--sections "tcp latency pingpong udp"]
 #       [--out bench/results/DATE] [--force]
 #
@@ -29,6 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=3
+repeat=3
 counts="1 100 1000 5000"
 windows="1 16"
 udp_counts="1 100 1000"
@@ -38,11 +43,12 @@ out=""
 force=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
-  case $1 in --seconds | --connections | --windows | --udp-connections | --udp-windows | --sections | --out)
+  case $1 in --seconds | --repeat | --connections | --windows | --udp-connections | --udp-windows | --sections | --out)
     [ $# -ge 2 ] || { echo "run_benchmarks.sh: $1 needs a value (--help for usage)" >&2; exit 2; } ;;
   esac
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
     --connections) counts=$2; shift 2 ;;
     --windows) windows=$2; shift 2 ;;
     --udp-connections) udp_counts=$2; shift 2 ;;
@@ -56,6 +62,8 @@ while [ $# -gt 0 ]; do
 done
 [[ $seconds =~ ^[0-9]+$ ]] && [ "$seconds" -ge 1 ] && [ "$seconds" -le 600 ] \
   || { echo "run_benchmarks.sh: --seconds must be 1..600" >&2; exit 2; }
+[[ $repeat =~ ^[0-9]+$ ]] && [ "$repeat" -ge 1 ] && [ "$repeat" -le 20 ] \
+  || { echo "run_benchmarks.sh: --repeat must be 1..20" >&2; exit 2; }
 for list in "$counts" "$windows" "$udp_counts" "$udp_windows"; do
   [[ $list =~ ^[0-9\ ]+$ ]] || { echo "run_benchmarks.sh: '$list' is not a list of numbers" >&2; exit 2; }
 done
@@ -99,6 +107,7 @@ run_bound=$((seconds + 60))  # no single run may take longer than this
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (modified)')"
   echo "pinning: $pinning"
   echo "seconds per run: $seconds"
+  echo "runs per cell: $repeat (tables give medians)"
 } >"$out/machine.txt"
 
 # --- one server, one load ------------------------------------------------------------------------
@@ -144,6 +153,23 @@ measure() {
   fi
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.2f", a / b; else print "-" }'; }
+# median / smallest / largest of numbers given as words (empty words ignored; "" if none).
+stat_of() {
+  local how=$1
+  shift
+  printf '%s\n' "$@" | grep -v '^$' | sort -g | awk -v how="$how" '{ a[NR] = $1 } END {
+    if (NR == 0) { print ""; exit }
+    if (how == "min") print a[1]; else if (how == "max") print a[NR];
+    else if (NR % 2) print a[(NR + 1) / 2];
+    else { m = sprintf("%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2); sub(/\.?0+$/, "", m); print m } }'
+}
+median() { stat_of median "$@"; }
+# The cell's result: ok if every run said ok, else the first other word.
+verdict() {
+  local r
+  for r in "$@"; do [ "$r" != ok ] && { echo "$r"; return; }; done
+  [ $# -gt 0 ] && echo ok || echo unavailable
+}
 or_dash() { if [ -n "$1" ]; then echo "$1"; else echo "-"; fi; }
 
 # Servers: "label|kind|backend|threads|command".
@@ -164,33 +190,45 @@ done
 # --- tcp ---------------------------------------------------------------------------------------------
 tcp_section() {
   local csv=$out/tcp.csv md=$out/tcp.md
-  echo "connections,window,server,kind,backend,threads,msgs_per_sec,cpu_us_per_msg,cpu_vs_baseline,p50_us,p99_us,result" >"$csv"
+  echo "connections,window,server,kind,backend,threads,msgs_per_sec,cpu_us_per_msg,cpu_vs_baseline,p50_us,p99_us,result,runs,cpu_min,cpu_max" >"$csv"
   {
     echo "| connections | window | server | msgs/s | server CPU µs/msg | CPU/msg vs baseline | p50 µs | p99 µs | echoes |"
     echo "|---:|---:|---|---:|---:|---:|---:|---:|---|"
   } >"$md"
   for conns in $counts; do
     for window in $windows; do
-      declare -A base=()
+      declare -A rates=() cpus=() p50s=() p99s=() results=() base=()
+      local round entry
+      for ((round = 1; round <= repeat; round++)); do
+        for entry in "${tcp_servers[@]}"; do
+          IFS='|' read -r label kind backend threads cmd <<<"$entry"
+          echo "tcp: $conns connections, window $window, $label (run $round of $repeat)" >&2
+          # shellcheck disable=SC2086 # the command is a word list
+          if start_server $cmd; then
+            measure --port "$tcp_port" --connections "$conns" --window "$window"
+            stop_server
+            rates[$label]+=" $(field msgs_per_sec "$load_line")" cpus[$label]+=" $cpu_us_per_msg"
+            p50s[$label]+=" $(field p50_us "$load_line")" p99s[$label]+=" $(field p99_us "$load_line")"
+            results[$label]+=" $(or_dash "$(field result "$load_line")")"
+          else
+            results[$label]+=" unavailable"
+          fi
+        done
+      done
       for entry in "${tcp_servers[@]}"; do
         IFS='|' read -r label kind backend threads cmd <<<"$entry"
-        echo "tcp: $conns connections, window $window, $label" >&2
-        local rate="" p50="" p99="" res="unavailable" cpu=""
-        # shellcheck disable=SC2086 # the command is a word list
-        if start_server $cmd; then
-          measure --port "$tcp_port" --connections "$conns" --window "$window"
-          stop_server
-          rate=$(field msgs_per_sec "$load_line") p50=$(field p50_us "$load_line") p99=$(field p99_us "$load_line")
-          res=$(or_dash "$(field result "$load_line")") cpu=$cpu_us_per_msg
-        fi
+        # shellcheck disable=SC2086 # word lists
+        local rate cpu p50 p99 res lo hi vs
+        rate=$(median ${rates[$label]:-}) cpu=$(median ${cpus[$label]:-}) p50=$(median ${p50s[$label]:-})
+        p99=$(median ${p99s[$label]:-}) res=$(verdict ${results[$label]:-})
+        lo=$(stat_of min ${cpus[$label]:-}) hi=$(stat_of max ${cpus[$label]:-})
         local base_threads=$((threads == 0 ? 1 : threads))
         [ "$kind" = baseline ] && base[$threads]=$cpu
-        local vs
         vs=$(ratio "$cpu" "${base[$base_threads]:-}")
-        echo "$conns,$window,$label,$kind,$backend,$threads,$rate,$cpu,$vs,$p50,$p99,$res" >>"$csv"
+        echo "$conns,$window,$label,$kind,$backend,$threads,$rate,$cpu,$vs,$p50,$p99,$res,$repeat,$lo,$hi" >>"$csv"
         echo "| $conns | $window | $label | $(or_dash "$rate") | $(or_dash "$cpu") | $vs | $(or_dash "$p50") | $(or_dash "$p99") | $res |" >>"$md"
       done
-      unset base
+      unset rates cpus p50s p99s results base
     done
   done
 }
@@ -198,87 +236,123 @@ tcp_section() {
 # --- latency -----------------------------------------------------------------------------------------
 latency_section() {
   local csv=$out/latency.csv md=$out/latency.md
-  echo "server,kind,backend,threads,msgs_per_sec,p50_us,p99_us,result" >"$csv"
+  echo "server,kind,backend,threads,msgs_per_sec,p50_us,p99_us,result,runs" >"$csv"
   {
     echo "| server | round trips/s | p50 µs | p99 µs | echoes |"
     echo "|---|---:|---:|---:|---|"
   } >"$md"
-  local entry
+  declare -A rates=() p50s=() p99s=() results=()
+  local round entry
+  for ((round = 1; round <= repeat; round++)); do
+    for entry in "${tcp_servers[@]}"; do
+      IFS='|' read -r label kind backend threads cmd <<<"$entry"
+      [ "$threads" = 2 ] && continue  # polled and one worker (and the 1-thread baseline)
+      echo "latency: $label (run $round of $repeat)" >&2
+      # shellcheck disable=SC2086
+      if start_server $cmd; then
+        measure --port "$tcp_port" --connections 1 --window 1
+        stop_server
+        rates[$label]+=" $(field msgs_per_sec "$load_line")" p50s[$label]+=" $(field p50_us "$load_line")"
+        p99s[$label]+=" $(field p99_us "$load_line")" results[$label]+=" $(or_dash "$(field result "$load_line")")"
+      else
+        results[$label]+=" unavailable"
+      fi
+    done
+  done
   for entry in "${tcp_servers[@]}"; do
     IFS='|' read -r label kind backend threads cmd <<<"$entry"
-    [ "$threads" = 2 ] && continue  # polled and one worker (and the 1-thread baseline)
-    echo "latency: $label" >&2
-    local rate="" p50="" p99="" res="unavailable"
+    [ "$threads" = 2 ] && continue
     # shellcheck disable=SC2086
-    if start_server $cmd; then
-      measure --port "$tcp_port" --connections 1 --window 1
-      stop_server
-      rate=$(field msgs_per_sec "$load_line") p50=$(field p50_us "$load_line") p99=$(field p99_us "$load_line")
-      res=$(or_dash "$(field result "$load_line")")
-    fi
-    echo "$label,$kind,$backend,$threads,$rate,$p50,$p99,$res" >>"$csv"
+    local rate p50 p99 res
+    rate=$(median ${rates[$label]:-}) p50=$(median ${p50s[$label]:-}) p99=$(median ${p99s[$label]:-})
+    res=$(verdict ${results[$label]:-})
+    echo "$label,$kind,$backend,$threads,$rate,$p50,$p99,$res,$repeat" >>"$csv"
     echo "| $label | $(or_dash "$rate") | $(or_dash "$p50") | $(or_dash "$p99") | $res |" >>"$md"
   done
 }
 
 # --- pingpong ----------------------------------------------------------------------------------------
 pingpong_section() {
-  local csv=$out/pingpong.csv md=$out/pingpong.md epoll_rate=""
-  echo "backend,round_trips_per_sec,result" >"$csv"
-  local -a rows=()
-  local b
-  for b in epoll io_uring; do
-    echo "pingpong: $b" >&2
-    local rate="" res="unavailable" line
-    if start_server "$bin/queuednet-echo-server" --backend "$b" --threads 0; then
-      line=$(timeout "$run_bound" "${on_load[@]}" "$bin/queuednet-pingpong" --port "$tcp_port" --backend "$b" \
-               --window 64 --size 32 --duration "$seconds" 2>/dev/null | tail -n 1 || true)
-      stop_server
-      rate=$(field round_trips_per_sec "$line") res=$(or_dash "$(field result "$line")")
-    fi
-    [ "$b" = epoll ] && epoll_rate=$rate
-    echo "$b,$rate,$res" >>"$csv"
-    rows+=("| $b | $(or_dash "$rate") | $(ratio "$rate" "$epoll_rate") | $res |")
+  local csv=$out/pingpong.csv md=$out/pingpong.md
+  echo "backend,round_trips_per_sec,result,runs,min,max" >"$csv"
+  declare -A rates=() results=()
+  local round b line
+  for ((round = 1; round <= repeat; round++)); do
+    for b in epoll io_uring; do
+      echo "pingpong: $b (run $round of $repeat)" >&2
+      if start_server "$bin/queuednet-echo-server" --backend "$b" --threads 0; then
+        line=$(timeout "$run_bound" "${on_load[@]}" "$bin/queuednet-pingpong" --port "$tcp_port" --backend "$b" \
+                 --window 64 --size 32 --duration "$seconds" 2>/dev/null | tail -n 1 || true)
+        stop_server
+        rates[$b]+=" $(field round_trips_per_sec "$line")" results[$b]+=" $(or_dash "$(field result "$line")")"
+      else
+        results[$b]+=" unavailable"
+      fi
+    done
   done
+  # shellcheck disable=SC2086
+  local epoll_rate
+  epoll_rate=$(median ${rates[epoll]:-})
   {
     echo "| backend (client and server) | round trips/s | vs epoll | echoes |"
     echo "|---|---:|---:|---|"
-    printf '%s\n' "${rows[1]}" "${rows[0]}"  # io_uring first
   } >"$md"
+  for b in io_uring epoll; do
+    # shellcheck disable=SC2086
+    local rate res
+    rate=$(median ${rates[$b]:-}) res=$(verdict ${results[$b]:-})
+    # shellcheck disable=SC2086
+    echo "$b,$rate,$res,$repeat,$(stat_of min ${rates[$b]:-}),$(stat_of max ${rates[$b]:-})" >>"$csv"
+    echo "| $b | $(or_dash "$rate") | $(ratio "$rate" "$epoll_rate") | $res |" >>"$md"
+  done
 }
 
 # --- udp ---------------------------------------------------------------------------------------------
 udp_section() {
   local csv=$out/udp.csv md=$out/udp.md
-  echo "sockets,window,server,kind,backend,threads,msgs_per_sec,sent,lost,cpu_us_per_msg,cpu_vs_baseline,p50_us,p99_us,result" >"$csv"
+  echo "sockets,window,server,kind,backend,threads,msgs_per_sec,sent,lost,cpu_us_per_msg,cpu_vs_baseline,p50_us,p99_us,result,runs" >"$csv"
   {
     echo "| sockets | window | server | msgs/s | lost % | server CPU µs/msg | CPU/msg vs baseline | p50 µs | p99 µs | echoes |"
     echo "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"
   } >"$md"
   for conns in $udp_counts; do
     for window in $udp_windows; do
-      declare -A base=()
+      declare -A rates=() cpus=() p50s=() p99s=() sents=() losts=() results=() base=()
+      local round entry
+      for ((round = 1; round <= repeat; round++)); do
+        for entry in "${udp_servers[@]}"; do
+          IFS='|' read -r label kind backend threads cmd <<<"$entry"
+          echo "udp: $conns sockets, window $window, $label (run $round of $repeat)" >&2
+          # shellcheck disable=SC2086
+          if start_server $cmd; then
+            measure --udp --port "$udp_port" --connections "$conns" --window "$window" --loss-timeout 0.5
+            stop_server
+            rates[$label]+=" $(field msgs_per_sec "$load_line")" cpus[$label]+=" $cpu_us_per_msg"
+            p50s[$label]+=" $(field p50_us "$load_line")" p99s[$label]+=" $(field p99_us "$load_line")"
+            sents[$label]+=" $(field sent "$load_line")" losts[$label]+=" $(field lost "$load_line")"
+            results[$label]+=" $(or_dash "$(field result "$load_line")")"
+          else
+            results[$label]+=" unavailable"
+          fi
+        done
+      done
       for entry in "${udp_servers[@]}"; do
         IFS='|' read -r label kind backend threads cmd <<<"$entry"
-        echo "udp: $conns sockets, window $window, $label" >&2
-        local rate="" p50="" p99="" res="unavailable" cpu="" sent="" lost="" lost_pct="-"
         # shellcheck disable=SC2086
-        if start_server $cmd; then
-          measure --udp --port "$udp_port" --connections "$conns" --window "$window" --loss-timeout 0.5
-          stop_server
-          rate=$(field msgs_per_sec "$load_line") p50=$(field p50_us "$load_line") p99=$(field p99_us "$load_line")
-          sent=$(field sent "$load_line") lost=$(field lost "$load_line")
-          res=$(or_dash "$(field result "$load_line")") cpu=$cpu_us_per_msg
-          [ -n "$sent" ] && [ "$sent" -gt 0 ] && lost_pct=$(awk -v l="$lost" -v s="$sent" 'BEGIN { printf "%.2f", 100 * l / s }')
+        local rate cpu p50 p99 sent lost res vs lost_pct="-"
+        rate=$(median ${rates[$label]:-}) cpu=$(median ${cpus[$label]:-}) p50=$(median ${p50s[$label]:-})
+        p99=$(median ${p99s[$label]:-}) sent=$(median ${sents[$label]:-}) lost=$(median ${losts[$label]:-})
+        res=$(verdict ${results[$label]:-})
+        if [ -n "$sent" ] && [ -n "$lost" ]; then
+          lost_pct=$(awk -v l="$lost" -v s="$sent" 'BEGIN { if (s > 0) printf "%.2f", 100 * l / s; else print "-" }')
         fi
         local base_threads=$((threads == 0 ? 1 : threads))
         [ "$kind" = baseline ] && base[$threads]=$cpu
-        local vs
         vs=$(ratio "$cpu" "${base[$base_threads]:-}")
-        echo "$conns,$window,$label,$kind,$backend,$threads,$rate,$sent,$lost,$cpu,$vs,$p50,$p99,$res" >>"$csv"
+        echo "$conns,$window,$label,$kind,$backend,$threads,$rate,$sent,$lost,$cpu,$vs,$p50,$p99,$res,$repeat" >>"$csv"
         echo "| $conns | $window | $label | $(or_dash "$rate") | $lost_pct | $(or_dash "$cpu") | $vs | $(or_dash "$p50") | $(or_dash "$p99") | $res |" >>"$md"
       done
-      unset base
+      unset rates cpus p50s p99s sents losts results base
     done
   done
 }
