@@ -57,7 +57,8 @@ def pattern(n, seed):
     return bytes(out)
 
 
-# --- tcp_frame_decoder: mode, [raw: header], max choice, [max], stream length, stream, pieces --
+# --- tcp_frame_decoder: mode, [raw: header], max choice, [max], stream length, stream, then
+# (piece length, sink stop) pairs ------------------------------------------------------------
 def frames(payloads, header):
     return b"".join(len(p).to_bytes(header, "little") + p for p in payloads)
 
@@ -73,9 +74,10 @@ def decoder_seed(mode, raw_header4, max_choice, max_size, stream, pieces):
     # The stream length is drawn from what remains once these integers are taken.
     piece_groups = []
     left = len(stream)
-    for p in pieces:
+    for p, stop in pieces:
         t = Seed()
         t.int_in_range(0, left, p)
+        t.int_in_range(0, 3, stop)  # the sink stops after this many datagrams (0: never)
         piece_groups += t.back
         left -= p
     # The length's range is what remains when it is drawn: its own bytes, the stream and the
@@ -93,14 +95,14 @@ def decoder_seed(mode, raw_header4, max_choice, max_size, stream, pieces):
 
 
 write("tcp_frame_decoder", "header2-three-frames-small-pieces",
-      decoder_seed(1, False, 2, 0, frames([b"abc", b"", pattern(300, 1)], 2), [1, 1, 3, 100]))
+      decoder_seed(1, False, 2, 0, frames([b"abc", b"", pattern(300, 1)], 2), [(1, 0), (1, 0), (3, 0), (100, 1)]))
 write("tcp_frame_decoder", "header4-max100-oversize-after-two",
       decoder_seed(2, False, 0, 100, frames([pattern(10, 2), pattern(100, 3)], 4) + (1000).to_bytes(4, "little") + b"xy",
-                   [5, 50]))
+                   [(5, 0), (50, 2)]))
 write("tcp_frame_decoder", "header2-max65535-incomplete-tail",
-      decoder_seed(1, False, 1, 0, frames([b"hello"], 2) + b"\xff\xff" + pattern(40, 4), [2, 1, 6]))
-write("tcp_frame_decoder", "header0-chunks", decoder_seed(0, False, 2, 0, b"hello world, unframed", [3, 0, 5]))
-write("tcp_frame_decoder", "raw-header4-chunks", decoder_seed(3, True, 2, 0, b"GET / HTTP/1.0\r\n\r\n", [4, 10]))
+      decoder_seed(1, False, 1, 0, frames([b"hello"], 2) + b"\xff\xff" + pattern(40, 4), [(2, 0), (1, 0), (6, 1)]))
+write("tcp_frame_decoder", "header0-chunks", decoder_seed(0, False, 2, 0, b"hello world, unframed", [(3, 0), (0, 0), (5, 1)]))
+write("tcp_frame_decoder", "raw-header4-chunks", decoder_seed(3, True, 2, 0, b"GET / HTTP/1.0\r\n\r\n", [(4, 0), (10, 0)]))
 
 
 # --- datagram_iterator: stdfloat, offset, datagram bytes, then (op, size, rare-size flag) reads --

@@ -1,11 +1,14 @@
 // libFuzzer target: TcpFrameDecoder (src/framing) fed a byte stream in random pieces, for every
-// framing (header 0, 2, 4, raw). Checks, against an independent split-free reference decode:
-// the datagrams produced are exactly the reference's, in order; an oversize header is refused
-// (with the announced length) at the same frame, never delivered; the bytes left buffered are
-// exactly the incomplete tail; nothing larger than the maximum is ever delivered.
+// framing (header 0, 2, 4, raw), with a sink that sometimes asks to stop (the rest of the piece
+// is then fed again). Checks, against an independent split-free reference decode: the datagrams
+// produced are exactly the reference's, in order; an oversize header is refused (with the
+// announced length) at the same frame, never delivered; the bytes left buffered are exactly
+// the incomplete tail; nothing larger than the maximum is ever delivered; a stop is obeyed at
+// once and the consumed count is exact.
 //
 // Input layout (FuzzedDataProvider): framing choice, maximum datagram size, the stream, then
-// the piece lengths (taken from the end of the input; once exhausted the rest goes in one piece).
+// per piece its length and when the sink stops (taken from the end of the input; once
+// exhausted the rest goes in one piece, never stopped).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -64,13 +67,20 @@ Decoded reference_decode(const Bytes &stream, const FrameConfig &config) {
   return out;
 }
 
-// The one place the fuzzer calls the decoder: if the sink type changes (std::function or a
-// template parameter), only this function changes.
+// The one place the fuzzer calls the decoder: if its sink contract changes, only this function
+// changes. The sink asks to stop after `stop_after` datagrams (0: never); `stopped` says
+// whether it did.
 TcpFrameDecoder::Result feed_piece(TcpFrameDecoder &decoder, const unsigned char *data, size_t size,
-                                   const FrameConfig &config, std::vector<Bytes> &out) {
+                                   const FrameConfig &config, size_t stop_after, std::vector<Bytes> &out,
+                                   bool &stopped) {
+  size_t delivered = 0;
+  stopped = false;
   return decoder.feed(data, size, config, [&](const unsigned char *p, size_t n) {
+    CHECK(!stopped);  // nothing is delivered after the sink said stop
     CHECK(n <= config.max_datagram_size || config.stream_unframed());
     out.emplace_back(p, p + n);
+    stopped = stop_after != 0 && ++delivered == stop_after;
+    return !stopped;
   });
 }
 
@@ -108,9 +118,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int feeds = 0;
   while (pos < stream.size() || feeds == 0) {
     size_t n = stream.size() - pos;
-    if (in.remaining_bytes() > 0 && feeds < 4096) n = in.ConsumeIntegralInRange<size_t>(0, n);
+    size_t stop_after = 0;
+    if (in.remaining_bytes() > 0 && feeds < 4096) {
+      n = in.ConsumeIntegralInRange<size_t>(0, n);
+      stop_after = in.ConsumeIntegralInRange<size_t>(0, 3);
+    }
     pieces.emplace_back(stream.begin() + static_cast<ptrdiff_t>(pos), stream.begin() + static_cast<ptrdiff_t>(pos + n));
-    result = feed_piece(decoder, stream.data() + pos, n, config, got);
+    // A sink that stops leaves the rest of the piece unconsumed: it is fed again, as the
+    // event loop does once the reader has room.
+    size_t done = 0;
+    do {
+      bool stopped = false;
+      result = feed_piece(decoder, stream.data() + pos + done, n - done, config, stop_after, got, stopped);
+      CHECK(result.consumed <= n - done);
+      if (!result.ok) break;
+      if (!stopped) CHECK(result.consumed == n - done);
+      if (result.consumed < n - done) CHECK(result.consumed > 0);  // a stop still makes progress
+      done += result.consumed;
+    } while (done < n);
     pos += n;
     ++feeds;
     if (!result.ok) break;  // the decoder must not be fed again
