@@ -12,7 +12,7 @@ case "$flavour" in
   release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DQUEUEDNET_ASAN=ON) ;;
   tsan) flags=(-DCMAKE_BUILD_TYPE=Debug -DQUEUEDNET_TSAN=ON
-              "-DQUEUEDNET_TEST_FILTER=Concurrency.*:QueuedConnectionReader.Queue*:QueuedConnectionManager.*:EchoLoad.*:ConnectionWriter.*") ;;
+              "-DQUEUEDNET_TEST_FILTER=Concurrency.*:QueuedConnectionReader.Queue*:QueuedConnectionManager.*:EchoLoad.*:ConnectionWriter.*:AcceptanceTcp.*:AcceptanceSpam.*") ;;
   *) echo "usage: scripts/test.sh [release|asan|tsan]" >&2; exit 2 ;;
 esac
 build=build-$flavour

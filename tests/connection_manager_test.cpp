@@ -7,6 +7,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <string>
+
 #include "queuednet/queuednet.h"
 #include "support/test_support.h"
 
@@ -117,11 +119,62 @@ TEST(ConnectionManager, WaitForReadersSeesActivityOrTimesOut) {
   EXPECT_TRUE(server.manager->wait_for_readers(5.0));    // the connect wakes it
 }
 
-TEST(ConnectionManager, ReportsThreadsAndBackend) {
+namespace {
+
+// Serves one raw client through `m`: accept, a framed datagram in, the same datagram echoed
+// out, then a close. `workers_only` takes datagrams with get_data alone, which never polls:
+// only worker threads can deliver them. Checks the manager's connection count on the way.
+::testing::AssertionResult round_trip(QueuedConnectionManager &m, bool workers_only = false) {
+  QueuedConnectionListener listener(&m, 0);
+  QueuedConnectionReader reader(&m, 0);
+  ConnectionWriter writer(&m, 0);
+  const size_t before = m.get_num_connections();
+  std::shared_ptr<Connection> rv;
+  const uint16_t port = qt::listen_local(m, rv);
+  listener.add_connection(rv);
+  qt::RawClient raw(port);
+  std::shared_ptr<Connection> conn;
+  if (!qt::eventually([&] { return listener.new_connection_available() && listener.get_new_connection(conn); })) {
+    return ::testing::AssertionFailure() << "no connection accepted";
+  }
+  if (m.get_num_connections() != before + 2) {
+    return ::testing::AssertionFailure() << m.get_num_connections() << " connections, want " << before + 2;
+  }
+  reader.add_connection(conn);
+  const std::string payload = qt::pattern(3000, 11);
+  raw.send_all(qt::frame2(payload));
+  NetDatagram dg;
+  if (!qt::eventually([&] { return (workers_only || reader.data_available()) && reader.get_data(dg); })) {
+    return ::testing::AssertionFailure() << "no datagram" << (workers_only ? " from the workers" : "");
+  }
+  if (dg.get_message() != payload || dg.get_connection() != conn) return ::testing::AssertionFailure() << "wrong datagram";
+  if (!writer.send(dg, conn)) return ::testing::AssertionFailure() << "send: " << last_error().message;
+  if (!qt::eventually([&] {
+        reader.poll();
+        raw.read_available();
+        return raw.received().size() >= payload.size() + 2;
+      })) {
+    return ::testing::AssertionFailure() << "echo not received";
+  }
+  if (raw.received() != qt::frame2(payload)) return ::testing::AssertionFailure() << "echo differs";
+  m.close_connection(conn);
+  m.close_connection(rv);
+  if (m.get_num_connections() != before) {
+    return ::testing::AssertionFailure() << m.get_num_connections() << " connections after closing, want " << before;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace
+
+TEST(ConnectionManager, ReportsThreadsAndBackendAndServes) {
   auto m = qt::make_manager();
   EXPECT_EQ(m->get_num_threads(), qt::test_threads());
   EXPECT_NE(m->get_backend(), BackendKind::automatic);
   EXPECT_TRUE(ConnectionManager::is_backend_available(m->get_backend()));
+  EXPECT_EQ(m->get_num_connections(), 0u);
+  EXPECT_TRUE(round_trip(*m, m->get_num_threads() > 0));
+  EXPECT_TRUE(round_trip(*m, m->get_num_threads() > 0));  // and again on the same manager
 }
 
 TEST(ConnectionManager, ComponentThreadCountStartsPoolOrIsRefusedLoudly) {
@@ -129,6 +182,7 @@ TEST(ConnectionManager, ComponentThreadCountStartsPoolOrIsRefusedLoudly) {
   QueuedConnectionReader reader(&fresh, 2);
   EXPECT_EQ(fresh.get_num_threads(), 2);
   EXPECT_FALSE(reader.is_polling());
+  EXPECT_TRUE(round_trip(fresh, true));  // the two workers deliver without any poll
 
   QueuedConnectionManager busy;
   std::shared_ptr<Connection> rv;
@@ -138,11 +192,20 @@ TEST(ConnectionManager, ComponentThreadCountStartsPoolOrIsRefusedLoudly) {
   EXPECT_EQ(busy.get_num_threads(), 0);
   EXPECT_TRUE(late.is_polling());
   EXPECT_EQ(last_error().code, make_error_code(errc::invalid_argument));
+  EXPECT_TRUE(round_trip(busy));  // still serves, polled
 }
 
-TEST(ConnectionManager, ForcedBackendsStart) {
-  EXPECT_NO_THROW(QueuedConnectionManager(0, BackendKind::poll));
-  EXPECT_NO_THROW(QueuedConnectionManager(1, BackendKind::epoll));
+TEST(ConnectionManager, ForcedBackendsServe) {
+  for (BackendKind kind : {BackendKind::io_uring, BackendKind::epoll, BackendKind::poll}) {
+    if (!ConnectionManager::is_backend_available(kind)) continue;
+    for (int threads : {0, 1}) {
+      SCOPED_TRACE(std::string(to_string(kind)) + " threads " + std::to_string(threads));
+      QueuedConnectionManager m(threads, kind);
+      EXPECT_EQ(m.get_backend(), kind);
+      EXPECT_EQ(m.get_num_threads(), threads);
+      EXPECT_TRUE(round_trip(m, threads > 0));
+    }
+  }
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "queuednet/queuednet.h"
 #include "support/test_support.h"
@@ -14,29 +15,61 @@ namespace {
 int int_option(int fd, int level, int name) {
   int v = -1;
   socklen_t len = sizeof v;
-  getsockopt(fd, level, name, &v, &len);
+  EXPECT_EQ(getsockopt(fd, level, name, &v, &len), 0) << "option " << name;
   return v;
 }
 }  // namespace
 
-TEST(Connection, SocketOptionsApplyOrSayWhy) {
+TEST(Connection, SocketOptionsTakeEffectOrSayWhy) {
   qt::Server server;
   qt::RawClient raw(server.port);
   auto conn = server.accept_one();
   ASSERT_NE(conn, nullptr);
-  EXPECT_TRUE(conn->set_no_delay(true));
-  EXPECT_NE(int_option(conn->get_fd(), IPPROTO_TCP, TCP_NODELAY), 0);
-  EXPECT_TRUE(conn->set_keep_alive(true));
-  EXPECT_NE(int_option(conn->get_fd(), SOL_SOCKET, SO_KEEPALIVE), 0);
+  const int fd = conn->get_fd();
+  // Each flag is read back from the socket after every change, both ways (TCP_NODELAY may be
+  // on by default: turning it off must show too).
+  for (bool on : {false, true, false}) {
+    SCOPED_TRACE(on ? "on" : "off");
+    EXPECT_TRUE(conn->set_no_delay(on));
+    EXPECT_EQ(int_option(fd, IPPROTO_TCP, TCP_NODELAY) != 0, on);
+    EXPECT_TRUE(conn->set_keep_alive(on));
+    EXPECT_EQ(int_option(fd, SOL_SOCKET, SO_KEEPALIVE) != 0, on);
+    EXPECT_TRUE(conn->set_reuse_addr(on));
+    EXPECT_EQ(int_option(fd, SOL_SOCKET, SO_REUSEADDR) != 0, on);
+  }
   EXPECT_TRUE(conn->set_linger(true, 2));
-  EXPECT_TRUE(conn->set_reuse_addr(true));
-  EXPECT_TRUE(conn->set_recv_buffer_size(65536));
-  EXPECT_TRUE(conn->set_send_buffer_size(65536));
+  linger l{-1, -1};
+  socklen_t len = sizeof l;
+  ASSERT_EQ(getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len), 0);
+  EXPECT_NE(l.l_onoff, 0);
+  EXPECT_EQ(l.l_linger, 2);
+  EXPECT_TRUE(conn->set_linger(false, 0));
+  ASSERT_EQ(getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len), 0);
+  EXPECT_EQ(l.l_onoff, 0);
+  // Buffer sizes: a small request, then a large one; the kernel's value grows (Linux stores
+  // twice the request, capped by net.core.[rw]mem_max, which is well above 64 KiB by default).
+  for (int option : {SO_RCVBUF, SO_SNDBUF}) {
+    auto set = [&](int size) { return option == SO_RCVBUF ? conn->set_recv_buffer_size(size) : conn->set_send_buffer_size(size); };
+    EXPECT_TRUE(set(4096));
+    const int small = int_option(fd, SOL_SOCKET, option);
+    EXPECT_TRUE(set(65536));
+    const int large = int_option(fd, SOL_SOCKET, option);
+    EXPECT_GE(small, 4096) << option;
+    EXPECT_GT(large, small) << option;
+    EXPECT_GE(large, 65536) << option;
+  }
+
   auto udp = server.manager->open_UDP_connection(0);
   EXPECT_FALSE(udp->set_no_delay(true));
   EXPECT_EQ(last_error().code, make_error_code(errc::wrong_connection_kind));
   EXPECT_FALSE(udp->set_linger(true, 1));
+  EXPECT_TRUE(udp->set_recv_buffer_size(4096));
+  const int udp_small = int_option(udp->get_fd(), SOL_SOCKET, SO_RCVBUF);
   EXPECT_TRUE(udp->set_recv_buffer_size(65536));
+  EXPECT_GT(int_option(udp->get_fd(), SOL_SOCKET, SO_RCVBUF), udp_small);
+  EXPECT_TRUE(udp->set_reuse_addr(true));
+  EXPECT_NE(int_option(udp->get_fd(), SOL_SOCKET, SO_REUSEADDR), 0);
+
   server.manager->close_connection(conn);
   ASSERT_TRUE(qt::eventually([&] { server.reader.poll(); return !conn->is_open(); }));
   EXPECT_FALSE(conn->set_no_delay(true));

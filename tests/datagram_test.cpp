@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "queuednet/datagram_iterator.h"
 #include "queuednet/error.h"
@@ -125,12 +127,64 @@ TEST(Datagram, BytesAndAppendData) {  // DG-4
   EXPECT_EQ(dg.get_length(), 8u);
 }
 
-TEST(Datagram, RoundTripThroughBytesEqualsOriginal) {  // DG-5 (pickle is bytes in, bytes out)
-  for (std::string_view s : {std::string_view(""), std::string_view("abc\0", 4)}) {
-    Datagram dg(s);
-    Datagram back(dg.get_message());
-    EXPECT_EQ(back, dg);
+namespace {
+
+// Panda3D pickles a Datagram as its bytes (Datagram.__reduce__ → (Datagram, (bytes(dg),))):
+// the bytes leave the object through a stream and a new Datagram is built from them.
+std::string pickle(const Datagram &dg) {
+  std::ostringstream out(std::ios::binary);
+  out.write(static_cast<const char *>(dg.get_data()), static_cast<std::streamsize>(dg.get_length()));
+  return out.str();
+}
+
+Datagram unpickle(const std::string &bytes) {
+  std::istringstream in(bytes, std::ios::binary);
+  std::vector<char> buffer(bytes.size());
+  in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  return Datagram(buffer.data(), static_cast<size_t>(in.gcount()));
+}
+
+}  // namespace
+
+TEST(Datagram, PickleRoundTripEqualsAndDifferentBytesDoNot) {  // DG-5
+  Datagram elements;
+  elements.add_uint32(0xDEADBEEF);
+  elements.add_string(std::string("nul\0inside", 11));
+  elements.add_int8(-1);
+  elements.add_float64(2.5);
+  elements.add_uint8(0);  // a trailing NUL is part of the value
+  for (const Datagram &original : {Datagram(), Datagram(std::string_view("abc\0", 4)), elements}) {
+    const std::string bytes = pickle(original);
+    ASSERT_EQ(bytes.size(), original.get_length());
+    Datagram copy_of_original = original;
+    const Datagram back = unpickle(bytes);
+    EXPECT_EQ(back, original);
+    EXPECT_FALSE(back < original || original < back);
+    // The new datagram is independent of the one it came from.
+    copy_of_original.add_uint8(7);
+    EXPECT_EQ(back, original);
+    EXPECT_NE(unpickle(pickle(copy_of_original)), original);
+
+    // Different bytes give an unequal datagram: one more byte (a NUL), one byte less, one
+    // byte changed at each position.
+    EXPECT_NE(unpickle(bytes + '\0'), original);
+    if (bytes.empty()) continue;
+    EXPECT_NE(unpickle(bytes.substr(0, bytes.size() - 1)), original);
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      std::string changed = bytes;
+      changed[i] = static_cast<char>(changed[i] ^ 0x01);
+      EXPECT_NE(unpickle(changed), original) << "byte " << i;
+    }
   }
+  // What was pickled reads back element by element.
+  const Datagram back = unpickle(pickle(elements));
+  DatagramIterator it(back);
+  EXPECT_EQ(it.get_uint32(), 0xDEADBEEFu);
+  EXPECT_EQ(it.get_string(), std::string("nul\0inside", 11));
+  EXPECT_EQ(it.get_int8(), -1);
+  EXPECT_EQ(it.get_float64(), 2.5);
+  EXPECT_EQ(it.get_uint8(), 0);
+  EXPECT_EQ(it.get_remaining_size(), 0u);
 }
 
 TEST(Datagram, CopyIsIndependent) {  // DG-6

@@ -1,10 +1,11 @@
 // Tests for queuednet/net_address.h: ADDR-1, IPv6 comparison done right, v4-mapped
-// normalisation, every resolved address kept.
+// normalisation, every resolved address kept, hashes consistent with ==.
 #include "queuednet/net_address.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <sstream>
 
 #include "queuednet/error.h"
@@ -105,4 +106,39 @@ TEST(NetAddress, KeepsEveryResolvedAddress) {
     EXPECT_TRUE(ip == "127.0.0.1" || ip == "::1") << ip;
   }
   EXPECT_EQ(a.get_resolved(0), a);
+}
+
+// Found by tests/fuzz/net_address_fuzzer (seed corpus/net_address/raw-sockaddrs): addresses
+// equal under == hashed differently when the bytes == ignores (IPv4 sin_zero, IPv6 flow label)
+// differed, breaking hash containers keyed by NetAddress.
+TEST(NetAddress, EqualAddressesHashAlikeWhateverThePadding) {
+  sockaddr_in a{}, b{};
+  a.sin_family = b.sin_family = AF_INET;
+  a.sin_port = b.sin_port = htons(5000);
+  inet_pton(AF_INET, "192.168.1.2", &a.sin_addr);
+  b.sin_addr = a.sin_addr;
+  std::memset(b.sin_zero, 0x01, sizeof b.sin_zero);
+  const NetAddress x(reinterpret_cast<sockaddr *>(&a), sizeof a), y(reinterpret_cast<sockaddr *>(&b), sizeof b);
+  ASSERT_EQ(x, y);
+  EXPECT_EQ(x.get_hash(), y.get_hash());
+
+  sockaddr_in6 c{}, d{};
+  c.sin6_family = d.sin6_family = AF_INET6;
+  c.sin6_port = d.sin6_port = htons(6000);
+  inet_pton(AF_INET6, "2001:db8::1", &c.sin6_addr);
+  d.sin6_addr = c.sin6_addr;
+  d.sin6_flowinfo = htonl(0xABCDE);
+  const NetAddress v(reinterpret_cast<sockaddr *>(&c), sizeof c), w(reinterpret_cast<sockaddr *>(&d), sizeof d);
+  ASSERT_EQ(v, w);
+  EXPECT_EQ(v.get_hash(), w.get_hash());
+
+  // Different addresses, ports or families still hash apart here (not required, but a hash
+  // that ignored the address would pass the checks above).
+  NetAddress p, q, r;
+  p.set_host("192.168.1.2", 5000);
+  q.set_host("192.168.1.3", 5000);
+  r.set_host("192.168.1.2", 5001);
+  EXPECT_EQ(p.get_hash(), x.get_hash());
+  EXPECT_NE(p.get_hash(), q.get_hash());
+  EXPECT_NE(p.get_hash(), r.get_hash());
 }

@@ -50,6 +50,7 @@ class NetAddress {
   uint8_t get_ip_component(int n) const;
   // AF_INET or AF_INET6.
   int get_family() const { return storage_.ss_family; }
+  // Equal addresses (==) hash alike: the hash covers what == compares and nothing else.
   size_t get_hash() const;
   // "a.b.c.d:port" or "[v6]:port".
   void output(std::ostream &out) const;
