@@ -154,6 +154,7 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
   }
   detail::ConnectionCore &core = ConnectionAccess::core(*connection);
   bool need_sync, killed = false;
+  uint64_t number = 0;
   {
     std::lock_guard lock(core.mutex);
     const Admission a = admit(core, packet, block, "send(UDP)");
@@ -165,17 +166,26 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
       p.to_len = detail::destination_for(address, core.address.get_family(), p.to);
       p.offset = static_cast<uint32_t>(q.bytes.size());
       p.size = static_cast<uint32_t>(packet);
+      p.number = ++core.datagrams_out;
+      number = p.number;
       detail::append_udp_packet(q.bytes, static_cast<const unsigned char *>(datagram.get_data()),
                                 datagram.get_length(), config);
       q.packets.push_back(p);
       core.queued_bytes.fetch_add(packet, std::memory_order_relaxed);
-      ++core.datagrams_out;
       core.bytes_out += packet;
     }
     need_sync = !core.sync_queued;
     if (!killed) core.sync_queued = true;
   }
-  return hand_over(connection, killed ? 0 : packet, need_sync, killed, "send(UDP)");
+  if (!hand_over(connection, killed ? 0 : packet, need_sync, killed, "send(UDP)")) return false;
+  // Polled mode writes on this thread when nothing waits to be read: if the kernel refused
+  // this very packet, say so (the socket stays open; UDP failures close nothing).
+  if (core.udp_failed_number.load(std::memory_order_acquire) == number) {
+    detail::set_last_error_quiet(detail::errno_code(core.udp_failed_errno.load(std::memory_order_relaxed)),
+                                 "send(UDP) to " + address.to_string() + " failed; the packet is lost");
+    return false;
+  }
+  return true;
 }
 
 bool ConnectionWriter::is_valid_for_udp(const Datagram &datagram) const {

@@ -78,7 +78,7 @@ void Datagram::append_data(const void *data, size_t size) {
 }
 
 void Datagram::dump_hex(std::ostream &out, unsigned int indent) const {
-  char buf[8];
+  char buf[24];  // "%04zx" of any offset
   for (size_t line = 0; line < data_.size(); line += 16) {
     out << std::string(indent, ' ');
     std::snprintf(buf, sizeof buf, "%04zx", line);

@@ -33,6 +33,7 @@ struct PendingPacket {
   socklen_t to_len;
   uint32_t offset;
   uint32_t size;
+  uint64_t number;  // ConnectionCore::datagrams_out once it was accepted
 };
 
 // UDP packets in send order.
@@ -108,6 +109,10 @@ struct ConnectionCore {
   std::atomic<uint64_t> datagrams_in{0};
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> datagrams_dropped{0};
+  // The last UDP packet the kernel refused (its PendingPacket::number, 0: none) and why, so a
+  // polled send() whose own packet failed can say so.
+  std::atomic<uint64_t> udp_failed_number{0};
+  std::atomic<int> udp_failed_errno{0};
 
   // collect-tcp: whether bytes sent `now` should stay held (the interval since the last flush
   // has not passed). A connection that never flushed holds nothing. Call with `mutex` held.

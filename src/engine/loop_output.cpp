@@ -136,6 +136,8 @@ bool EventLoop::send_packets(Channel &ch) {
     const size_t done = sent > 0 ? static_cast<size_t>(sent) : 1;
     if (sent < 0) {  // the first packet was refused: it is lost (UDP), the socket kept
       const int err = errno;
+      ch.core->udp_failed_errno.store(err, std::memory_order_relaxed);
+      ch.core->udp_failed_number.store(packets[ch.packets_off].number, std::memory_order_release);
       count(counters_.udp_send_failures);
       count(ch.core->datagrams_dropped);
       if (ch.udp_send_failures++ == 0) {
