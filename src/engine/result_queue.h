@@ -25,8 +25,7 @@
 #include <mutex>
 #include <optional>
 
-#include <concurrentqueue/concurrentqueue.h>
-
+#include "engine/hand_off_queue.h"
 #include "engine/sharded_counter.h"
 
 namespace queuednet::detail {
@@ -128,7 +127,7 @@ class ResultQueue : public QueueSignal {
 
  private:
   struct Producer {
-    explicit Producer(moodycamel::ConcurrentQueue<T> &q) : token(q) {}
+    explicit Producer(HandOffQueue<T> &q) : token(q) {}
     moodycamel::ProducerToken token;
     int64_t popped_seen = 0;
   };
@@ -163,7 +162,7 @@ class ResultQueue : public QueueSignal {
   }
 
   const uint64_t id_ = next_id();
-  moodycamel::ConcurrentQueue<T> queue_;
+  HandOffQueue<T> queue_;
   std::array<std::unique_ptr<Producer>, kMaxLoops> producers_;  // destroyed before queue_
   std::atomic<int64_t> max_size_;
   std::atomic<int64_t> reserved_{0};
