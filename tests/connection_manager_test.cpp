@@ -241,6 +241,15 @@ TEST(ConnectionManager, AWorkerThatCannotStartFailsTheOpenCleanlyAndALaterOpenWo
   QueuedConnectionManager probe(1, kind);
   const size_t per_backend = qt::open_descriptors().size() - before;  // the constructor's probe
   ASSERT_GT(per_backend, 0u);
+  {
+    // A worker starts and exits while descriptors are plentiful. When a worker thread ends,
+    // UBSan (ASan builds) checks the dynamic type of its std::thread state, the first time
+    // with a pipe(2) to test that the memory is readable; under the limit below, where the
+    // failed worker's thread ends, that pipe fails and UBSan reports an invalid vptr.
+    QueuedConnectionManager warm_up(1, kind);
+    std::shared_ptr<Connection> warm_up_rendezvous;
+    qt::listen_local(warm_up, warm_up_rendezvous);
+  }
   QueuedConnectionManager manager(2, kind);
   const size_t ready = qt::open_descriptors().size();
   std::shared_ptr<Connection> rendezvous;

@@ -36,12 +36,11 @@
 #include <thread>
 #include <vector>
 
-#include <concurrentqueue/concurrentqueue.h>
-
 #include "backends/backend.h"
 #include "engine/channel.h"
 #include "engine/connection_core.h"
 #include "engine/delay_line.h"
+#include "engine/hand_off_queue.h"
 #include "engine/loop_counters.h"
 #include "engine/reader_core.h"
 
@@ -189,7 +188,7 @@ class EventLoop final : public BackendEvents {
   std::promise<std::string> started_;  // the worker's backend is up ("") or why not
 
   // Requests from other threads: connections to look at. Order does not matter (see sync).
-  moodycamel::ConcurrentQueue<std::shared_ptr<Connection>> tasks_;
+  HandOffQueue<std::shared_ptr<Connection>> tasks_;
   std::atomic<int64_t> num_tasks_{0};  // requests queued and not yet drained: skips empty drains
   std::atomic<bool> sleeping_{false};  // blocked in the backend: a post must wake it
   std::atomic<bool> stopping_{false};

@@ -25,8 +25,7 @@
 #include <mutex>
 #include <optional>
 
-#include <concurrentqueue/concurrentqueue.h>
-
+#include "engine/hand_off_queue.h"
 #include "engine/sharded_counter.h"
 
 namespace queuednet::detail {
@@ -90,12 +89,13 @@ class ResultQueue : public QueueSignal {
       room = max - (before - p.popped_seen);
     }
     const size_t accepted = static_cast<size_t>(std::clamp<int64_t>(room, 0, static_cast<int64_t>(n)));
-    if (accepted < n) {
-      reserved_.fetch_sub(static_cast<int64_t>(n - accepted), std::memory_order_relaxed);
-      overflow_.store(true, std::memory_order_relaxed);
-      dropped_.fetch_add(n - accepted, std::memory_order_relaxed);
-    }
+    if (accepted < n) reserved_.fetch_sub(static_cast<int64_t>(n - accepted), std::memory_order_relaxed);
     if (accepted > 0) queue_.enqueue_bulk(p.token, std::make_move_iterator(items), accepted);
+    if (accepted < n) {
+      // Published after the accepted items: whoever sees the drop finds them ready to pop.
+      overflow_.store(true, std::memory_order_release);
+      dropped_.fetch_add(n - accepted, std::memory_order_release);
+    }
     return accepted;
   }
   bool push(uint32_t producer, T &&item) { return push(producer, &item, 1) == 1; }
@@ -121,13 +121,13 @@ class ResultQueue : public QueueSignal {
   }
   int max_size() const { return static_cast<int>(max_size_.load(std::memory_order_relaxed)); }
   void set_max_size(int n) { max_size_.store(n, std::memory_order_relaxed); }
-  bool overflow() const { return overflow_.load(std::memory_order_relaxed); }
+  bool overflow() const { return overflow_.load(std::memory_order_acquire); }
   void reset_overflow() { overflow_.store(false, std::memory_order_relaxed); }
-  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  uint64_t dropped() const { return dropped_.load(std::memory_order_acquire); }
 
  private:
   struct Producer {
-    explicit Producer(moodycamel::ConcurrentQueue<T> &q) : token(q) {}
+    explicit Producer(HandOffQueue<T> &q) : token(q) {}
     moodycamel::ProducerToken token;
     int64_t popped_seen = 0;
   };
@@ -162,7 +162,7 @@ class ResultQueue : public QueueSignal {
   }
 
   const uint64_t id_ = next_id();
-  moodycamel::ConcurrentQueue<T> queue_;
+  HandOffQueue<T> queue_;
   std::array<std::unique_ptr<Producer>, kMaxLoops> producers_;  // destroyed before queue_
   std::atomic<int64_t> max_size_;
   std::atomic<int64_t> reserved_{0};
