@@ -7,12 +7,14 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <future>
@@ -56,6 +58,15 @@ uint16_t local_port(int fd) {
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
   return ntohs(reinterpret_cast<sockaddr_in &>(a).sin_port);
+}
+
+// The largest size (bytes) the kernel lets a TCP buffer grow to: net.ipv4.tcp_rmem or
+// tcp_wmem, third field.
+size_t kernel_buffer_max(const char *name) {
+  std::ifstream sysctl(std::string("/proc/sys/net/ipv4/") + name);
+  size_t least = 0, initial = 0, most = 0;
+  sysctl >> least >> initial >> most;
+  return most;
 }
 
 double process_cpu_seconds() {
@@ -226,13 +237,79 @@ TEST(Hostile, FullSpeedNonReaderIsThrottledThenClosedAsSlowConsumer) {
 
   ASSERT_LE(max_reader_queue, reader_bound) << "the flooder's input passed the reader's input budget";
   EXPECT_LE(max_writer_queue, kHardLimit * kConnections);
-  ASSERT_TRUE(finished);
+  ASSERT_TRUE(finished) << "flooder reset reported " << flooder_reset << ", flooder saw the close " << flooder_closed
+                        << ", others received " << others[0]->received().size() << "/" << others[1]->received().size()
+                        << "/" << others[2]->received().size() << " of " << other_wire[0].size() << " bytes, reader queue "
+                        << server.reader.get_current_queue_size() << ", writer queue "
+                        << server.writer.get_current_queue_size() << ", flooder pending output "
+                        << flood_conn->get_pending_output();
   EXPECT_TRUE(flooder_reset) << "the non-reader was not closed as a slow consumer";
   EXPECT_TRUE(flooder_closed);
   EXPECT_FALSE(flood_conn->is_open());
   EXPECT_EQ(other_refused, 0u);
   EXPECT_EQ(other_resets, 0u);
   for (int i = 0; i < kOthers; ++i) EXPECT_TRUE(others[i]->received() == other_wire[i]) << "client " << i;
+}
+
+// (b') A flooder next to an application that takes everything at once: the server never
+// holds much more of its input than the budget plus what the kernel buffers on both ends,
+// and every datagram arrives, in order. (A loop that keeps reading a paused connection parks
+// the whole flood in memory instead.)
+TEST(Hostile, FloodNextToAFastApplicationStaysWithinTheInputBudget) {
+  constexpr uint32_t kFrames = 256 * 1024;
+  constexpr size_t kSize = 1000;  // 256 MB in all
+  qt::Server server;
+  // Budget, the largest receive and send buffers the kernel may grow to, and reads already
+  // under way when reading stops (a completion backend's buffer ring), with room to spare.
+  const size_t most_held = server.reader.get_input_budget_bytes() + kernel_buffer_max("tcp_rmem") +
+                           kernel_buffer_max("tcp_wmem") + (32u << 20);
+  ASSERT_LT(most_held, kFrames * kSize / 2) << "the flood is too small to tell";
+  qt::RawClient flooder(server.port);
+  ASSERT_NE(server.accept_one(), nullptr);
+  std::atomic<size_t> sent{0};
+  std::atomic<bool> stop{false};
+  std::thread sender([&] {  // 64 frames a send, as fast as the socket takes them
+    const std::string frame = qt::frame2(std::string(kSize, 'F'));
+    std::string block;
+    for (uint32_t seq = 0; seq < kFrames && !stop; seq += 64) {
+      block.clear();
+      for (uint32_t k = seq; k < seq + 64; ++k) {
+        block += frame;
+        std::memcpy(block.data() + block.size() - kSize, &k, sizeof k);
+      }
+      size_t offset = 0;
+      while (offset < block.size() && !stop) {
+        if (!send_some(flooder.fd(), block, offset)) stop = true;
+        if (offset < block.size()) {
+          pollfd p{flooder.fd(), POLLOUT, 0};
+          ::poll(&p, 1, 10);
+        }
+      }
+      sent += block.size();
+    }
+  });
+  size_t taken = 0, held = 0;
+  uint32_t next = 0;
+  bool ordered = true;
+  qt::eventually([&] {
+    NetDatagram dg;
+    while (server.reader.get_data(dg)) {
+      uint32_t seq;
+      std::memcpy(&seq, dg.get_message().data(), sizeof seq);
+      ordered = ordered && seq == next++;
+      taken += dg.get_length() + 2;
+    }
+    const size_t s = sent.load();
+    held = std::max(held, s > taken ? s - taken : 0);
+    if (held > most_held) return true;  // fails below; stop before memory grows
+    if (next < kFrames) server.reader.wait_for_data(0.01);
+    return next == kFrames;
+  }, 120s);
+  stop = true;
+  sender.join();
+  EXPECT_LE(held, most_held) << "bytes the flooder had sent and the application not yet received";
+  EXPECT_EQ(next, kFrames);
+  EXPECT_TRUE(ordered);
 }
 
 // (c) Clients that send a whole frame and half of another, then reset (SO_LINGER 0): only
