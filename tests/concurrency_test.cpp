@@ -13,31 +13,13 @@
 
 using namespace queuednet;
 
-namespace {
-
-// Accepts `n` connections into the server's reader; returns them in accept order.
-std::vector<std::shared_ptr<Connection>> accept_n(qt::Server &server, size_t n) {
-  std::vector<std::shared_ptr<Connection>> out;
-  qt::eventually([&] {
-    std::shared_ptr<Connection> c;
-    while (server.listener.new_connection_available() && server.listener.get_new_connection(c)) {
-      server.reader.add_connection(c);
-      out.push_back(c);
-    }
-    return out.size() == n;
-  });
-  return out;
-}
-
-}  // namespace
-
 TEST(Concurrency, EightConsumersTwoHundredConnectionsEveryDatagramOnce) {
   constexpr int kConnections = 200, kPerConnection = 5000;
   qt::Server server;
   server.reader.set_max_queue_size(kConnections * kPerConnection);  // consumers may fall behind
   std::vector<std::unique_ptr<qt::RawClient>> clients;
   for (int i = 0; i < kConnections; ++i) clients.push_back(std::make_unique<qt::RawClient>(server.port));
-  const auto conns = accept_n(server, kConnections);
+  const auto conns = server.accept_n(kConnections);
   ASSERT_EQ(conns.size(), static_cast<size_t>(kConnections));
   std::map<const Connection *, int> index;
   for (int i = 0; i < kConnections; ++i) index[conns[i].get()] = i;
@@ -91,7 +73,7 @@ TEST(Concurrency, OneConsumerSeesEveryConnectionInOrder) {
   server.reader.set_max_queue_size(kConnections * kPerConnection);  // one poll may read it all
   std::vector<std::unique_ptr<qt::RawClient>> clients;
   for (int i = 0; i < kConnections; ++i) clients.push_back(std::make_unique<qt::RawClient>(server.port));
-  const auto conns = accept_n(server, kConnections);
+  const auto conns = server.accept_n(kConnections);
   std::thread sender([&] {
     for (auto &c : clients) {
       std::string wire;
@@ -121,11 +103,11 @@ TEST(Concurrency, NonReadingClientDoesNotStallHundredOthers) {
   qt::Server server;
   server.writer.set_max_queue_size(128 * 1024);
   qt::RawClient stuck(server.port);
-  auto stuck_conn = accept_n(server, 1).at(0);
+  auto stuck_conn = server.accept_n(1).at(0);
   stuck_conn->set_send_buffer_size(4096);
   std::vector<std::unique_ptr<qt::RawClient>> others;
   for (int i = 0; i < 100; ++i) others.push_back(std::make_unique<qt::RawClient>(server.port));
-  const auto conns = accept_n(server, 100);
+  const auto conns = server.accept_n(100);
   ASSERT_EQ(conns.size(), 100u);
   const Datagram big(std::string(8000, 's'));
   int refused = 0;
@@ -157,7 +139,7 @@ TEST(Concurrency, ShutdownUnderLoadLosesNothingAccepted) {
   auto server = std::make_unique<qt::Server>();
   std::vector<std::unique_ptr<qt::RawClient>> clients;
   for (int i = 0; i < kClients; ++i) clients.push_back(std::make_unique<qt::RawClient>(server->port));
-  const auto conns = accept_n(*server, kClients);
+  const auto conns = server->accept_n(kClients);
   ASSERT_EQ(conns.size(), static_cast<size_t>(kClients));
   // Clients read on their own thread until the server closes them.
   std::atomic<bool> reading{true};

@@ -48,8 +48,19 @@ uint16_t listen_local(queuednet::ConnectionManager &m, std::shared_ptr<queuednet
 RawClient::RawClient(uint16_t port, const char *host) {
   const bool v6 = std::string(host).find(':') != std::string::npos;
   fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  connect_fd(host, port);
+}
+
+std::unique_ptr<RawClient> RawClient::connect_socket(int socket_fd, uint16_t port) {
+  std::unique_ptr<RawClient> client(new RawClient());
+  client->fd_ = socket_fd;
+  client->connect_fd("127.0.0.1", port);
+  return client;
+}
+
+void RawClient::connect_fd(const char *host, uint16_t port) {
   int rc;
-  if (v6) {
+  if (std::string(host).find(':') != std::string::npos) {
     sockaddr_in6 a{};
     a.sin6_family = AF_INET6;
     a.sin6_port = htons(port);
@@ -204,6 +215,19 @@ std::shared_ptr<queuednet::Connection> Server::accept_one() {
   if (!eventually([&] { return listener.new_connection_available() && listener.get_new_connection(c); })) return nullptr;
   reader.add_connection(c);
   return c;
+}
+
+std::vector<std::shared_ptr<queuednet::Connection>> Server::accept_n(size_t n) {
+  std::vector<std::shared_ptr<queuednet::Connection>> out;
+  eventually([&] {
+    std::shared_ptr<queuednet::Connection> c;
+    while (out.size() < n && listener.new_connection_available() && listener.get_new_connection(c)) {
+      reader.add_connection(c);
+      out.push_back(c);
+    }
+    return out.size() == n;
+  });
+  return out;
 }
 
 bool Server::next(queuednet::NetDatagram &out, std::chrono::milliseconds timeout) {

@@ -30,6 +30,10 @@ uint16_t listen_local(queuednet::ConnectionManager &m, std::shared_ptr<queuednet
 class RawClient {
  public:
   explicit RawClient(uint16_t port, const char *host = "127.0.0.1");
+  // Connects `socket_fd`, an IPv4 stream socket the caller created (to set options before the
+  // handshake, or to hold a descriptor before RLIMIT_NOFILE is lowered), and takes ownership
+  // of it. connected() is false if the connect failed.
+  static std::unique_ptr<RawClient> connect_socket(int socket_fd, uint16_t port);
   ~RawClient();
   RawClient(const RawClient &) = delete;
   RawClient &operator=(const RawClient &) = delete;
@@ -47,6 +51,9 @@ class RawClient {
   void close();
 
  private:
+  RawClient() = default;
+  void connect_fd(const char *host, uint16_t port);
+
   int fd_ = -1;
   std::string received_;
   bool peer_closed_ = false;
@@ -83,6 +90,9 @@ struct Server {
   Server();
   // Waits for one new connection and adds it to the reader; nullptr on timeout.
   std::shared_ptr<queuednet::Connection> accept_one();
+  // Waits for `n` new connections and adds them to the reader; returns them in accept order
+  // (fewer on timeout).
+  std::vector<std::shared_ptr<queuednet::Connection>> accept_n(size_t n);
   // Waits for the next datagram; false on timeout.
   bool next(queuednet::NetDatagram &out, std::chrono::milliseconds timeout = 20s);
   // Echoes every queued datagram to the connection it came from; returns how many.
