@@ -48,7 +48,7 @@
 namespace queuednet::detail {
 namespace {
 
-constexpr unsigned kQueueDepth = 4096;
+constexpr unsigned kQueueDepth = 4096;  // also the most completions handled in one wait
 constexpr unsigned kBufferCount = 1024;  // power of two
 constexpr unsigned kBufferSize = 16384;
 constexpr unsigned short kBufferGroup = 1;
@@ -177,6 +177,10 @@ class IoUringBackend final : public Backend {
     Entry *e = entries_.find(id);
     if (e == nullptr) return;
     if (e->armed && !e->cancelling) cancel_read(id, *e);
+    // A send or poll still in flight holds the socket open after close(): a send to a peer
+    // that never reads would keep it open for good. Cancelled, the peer sees the close now.
+    cancel(tag(id, kSend));
+    cancel(tag(id, kPollOut));
     const bool fixed = e->fixed;
     entries_.erase(id);
     // SQEs prepared this turn name the descriptor (or its slot) by number; the loop closes it
@@ -207,13 +211,18 @@ class IoUringBackend final : public Backend {
       for (const io_uring_cqe &c : held) dispatch(c, events);
     }
     io_uring_cqe *batch[256];
-    unsigned n;
-    while ((n = io_uring_peek_batch_cqe(&ring_, batch, 256)) > 0) {
+    unsigned n, handled = 0;
+    while (handled < kQueueDepth && (n = io_uring_peek_batch_cqe(&ring_, batch, 256)) > 0) {
       for (unsigned i = 0; i < n; ++i) {
         const io_uring_cqe c = *batch[i];  // copy: handlers may queue more work
         io_uring_cqe_seen(&ring_, batch[i]);
         dispatch(c, events);
       }
+      handled += n;
+      // What the handlers queued (a paused reader's cancel above all) reaches the kernel
+      // before it is asked for more completions: fetching an overflowed queue runs the
+      // multishot reads again, and a flood would keep a cancelled read going for good.
+      if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
     }
     again_.swap(ready_);
     for (uint64_t id : again_) read_datagrams(id, events);
@@ -362,10 +371,15 @@ class IoUringBackend final : public Backend {
   }
 
   void cancel_read(uint64_t id, Entry &e) {
-    io_uring_sqe *sqe = get_sqe();
-    io_uring_prep_cancel64(sqe, tag(id, read_op(e.kind)), 0);  // ASYNC_CANCEL: 5.5
-    io_uring_sqe_set_data64(sqe, tag(0, kCancel));
+    cancel(tag(id, read_op(e.kind)));
     e.cancelling = true;  // `armed` stays until the request's final completion
+  }
+
+  // Cancels the request tagged `target`, if it is still in flight.
+  void cancel(uint64_t target) {
+    io_uring_sqe *sqe = get_sqe();
+    io_uring_prep_cancel64(sqe, target, 0);  // ASYNC_CANCEL: 5.5
+    io_uring_sqe_set_data64(sqe, tag(0, kCancel));
   }
 
   // A multishot request posted its final completion: re-arm it if reading is still wanted

@@ -63,8 +63,9 @@ class ConnectionManager {
   std::shared_ptr<Connection> open_TCP_client_connection(const NetAddress &address, int timeout_ms);
   std::shared_ptr<Connection> open_TCP_client_connection(const std::string &hostname, uint16_t port, int timeout_ms);
 
-  // Removes the connection from every reader and listener, writes what was queued for it
-  // (bounded by the close timeout, in the background), then closes the socket. False if it was
+  // Removes the connection from every reader and listener, writes what was queued for it and
+  // closes the socket once the peer has it all (bounded by the close timeout, in the
+  // background; the peer's further input is discarded meanwhile). False if it was
   // not open in this manager (already closed, or reset). Never blocks.
   bool close_connection(const std::shared_ptr<Connection> &connection);
 

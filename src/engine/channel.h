@@ -47,9 +47,11 @@ struct Channel {
 
   // Closing and timers.
   bool closing = false;                // writing what is queued, then closing
+  bool lingering = false;              // closing, all written and FIN sent: input discarded until acked
+  Clock::time_point close_deadline{};  // closing: give up and close at once
   bool dead = false;                   // fd closed; kept only until the pending send completes
   bool timed = false;                  // on the loop's timer list
-  Clock::time_point deadline{};        // closing: give up; half-closed: idle close; backing off: retry
+  Clock::time_point deadline{};        // closing: next check; half-closed: idle close; backing off: retry
   uint64_t udp_send_failures = 0;
   uint64_t datagrams_out_counted = 0;  // core.datagrams_out already in the loop's counters
   uint64_t bytes_out_counted = 0;

@@ -346,7 +346,7 @@ void EventLoop::apply(const std::shared_ptr<Connection> &c) {
 }
 
 void EventLoop::update_reading(Channel &ch) {
-  if (ch.dead) return;
+  if (ch.dead || ch.lingering) return;
   bool want = false;
   if (!ch.closing && !ch.input_closed) {
     std::lock_guard lock(ch.core->member_mutex);
@@ -389,7 +389,9 @@ void EventLoop::run_timers() {
   for (uint64_t id : due) {
     Channel *ch = find(id);
     if (ch == nullptr) continue;
-    if (ch->closing) {
+    if (ch->lingering) {
+      check_lingering(*ch);
+    } else if (ch->closing) {
       log(LogLevel::warning, "close timeout: discarding " + std::to_string(ch->core->queued_bytes.load()) +
                                  " unsent byte(s) to " + ch->core->address.to_string());
       destroy(*ch, false, "");

@@ -170,6 +170,10 @@ class EventLoop final : public BackendEvents {
   // Adds what send() accepted since the last call to the loop's counters (core.mutex held).
   void count_output(Channel &ch);
   void begin_close(Channel &ch, Clock::time_point deadline);
+  // A closing channel's output is all with the kernel: closes it without losing any of it.
+  void finish_close(Channel &ch);
+  // A lingering channel: closed once the peer acknowledged everything, or at its deadline.
+  void check_lingering(Channel &ch);
   void detach(Channel &ch);
   // Closes the socket and forgets the channel. `reset` reports it through the manager.
   void destroy(Channel &ch, bool reset, const std::string &why);

@@ -102,6 +102,7 @@ bool EventLoop::over_budget(const Channel &ch, const ReaderCore &reader, uint64_
 bool EventLoop::on_data(uint64_t id, const unsigned char *data, size_t size, const sockaddr *from,
                         socklen_t from_len) {
   Channel *ch = find(id);
+  if (ch != nullptr && ch->lingering) return true;  // closing: the input is discarded
   if (ch == nullptr || ch->closing || ch->input_closed) return false;
   ++activity_;
   if (ch->kind == ChannelKind::datagram) return receive_packet(*ch, data, size, from, from_len);
@@ -248,6 +249,10 @@ void EventLoop::on_read_closed(uint64_t id, int error) {
   if (ch->kind == ChannelKind::listener) {
     log(LogLevel::error, "listener on " + ch->core->address.to_string() + " stopped accepting: " + std::strerror(error));
     set_reading(*ch, false);
+    return;
+  }
+  if (ch->lingering) {
+    destroy(*ch, false, "");  // the peer hung up: it takes nothing more
     return;
   }
   if (ch->closing || ch->input_closed) return;

@@ -1,5 +1,6 @@
 // Internal. EventLoop output: writing marked channels (one system call or SQE per channel),
 // UDP packets, graceful close and destruction.
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -87,7 +88,7 @@ bool EventLoop::pump(Channel &ch) {
     backend_->want_writable(ch.id, false);
   }
   if (ch.closing) {
-    destroy(ch, false, "");
+    finish_close(ch);
     return false;
   }
   return true;
@@ -157,7 +158,7 @@ bool EventLoop::send_packets(Channel &ch) {
     backend_->want_writable(ch.id, false);
   }
   if (ch.closing) {
-    destroy(ch, false, "");
+    finish_close(ch);
     return false;
   }
   return true;
@@ -213,8 +214,40 @@ void EventLoop::begin_close(Channel &ch, Clock::time_point deadline) {
   set_reading(ch, false);
   ch.parked.clear();
   ch.closing = true;
+  ch.close_deadline = deadline;
   add_timer(ch, deadline);
-  write(ch);  // destroys the channel once its output is written
+  write(ch);  // closes the channel once its output is written
+}
+
+// close() on a socket whose peer sent bytes nobody read makes the kernel reset the connection
+// and discard whatever output it has not sent yet: a peer that keeps talking would lose the
+// last replies. So the FIN goes out behind the output, and the input is read and thrown away
+// until the peer has acknowledged every byte (or hung up, or the close deadline passes).
+void EventLoop::finish_close(Channel &ch) {
+  if (ch.lingering) return;
+  if (ch.kind != ChannelKind::stream || ch.input_closed || ::shutdown(ch.fd, SHUT_WR) != 0) {
+    destroy(ch, false, "");  // nothing more can arrive unread: the kernel finishes the sending
+    return;
+  }
+  ch.lingering = true;
+  set_reading(ch, true);
+  check_lingering(ch);
+}
+
+void EventLoop::check_lingering(Channel &ch) {
+  constexpr auto kRecheck = std::chrono::milliseconds(5);
+  if (unacknowledged_bytes(ch.fd) == 0) {
+    destroy(ch, false, "");
+    return;
+  }
+  const auto now = Clock::now();
+  if (now >= ch.close_deadline) {
+    log(LogLevel::info, "close timeout: " + ch.core->address.to_string() + " did not acknowledge " +
+                            std::to_string(unacknowledged_bytes(ch.fd)) + " byte(s); closed anyway");
+    destroy(ch, false, "");
+    return;
+  }
+  add_timer(ch, std::min(now + kRecheck, ch.close_deadline));
 }
 
 void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {

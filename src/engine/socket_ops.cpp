@@ -2,7 +2,9 @@
 #include "engine/socket_ops.h"
 
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -178,6 +180,12 @@ bool set_int_option(int fd, int level, int name, int value, std::error_code &ec)
     return false;
   }
   return true;
+}
+
+size_t unacknowledged_bytes(int fd) {
+  int n = 0;
+  if (::ioctl(fd, SIOCOUTQ, &n) != 0 || n < 0) return 0;
+  return static_cast<size_t>(n);
 }
 
 }  // namespace queuednet::detail

@@ -36,4 +36,7 @@ socklen_t destination_for(const NetAddress &to, int socket_family, sockaddr_in6 
 // setsockopt of an int value; true on success.
 bool set_int_option(int fd, int level, int name, int value, std::error_code &ec);
 
+// Bytes (and the FIN) a TCP socket sent that its peer has not acknowledged yet; 0 on error.
+size_t unacknowledged_bytes(int fd);
+
 }  // namespace queuednet::detail
