@@ -219,10 +219,14 @@ class IoUringBackend final : public Backend {
         dispatch(c, events);
       }
       handled += n;
-      // What the handlers queued (a paused reader's cancel above all) reaches the kernel
-      // before it is asked for more completions: fetching an overflowed queue runs the
-      // multishot reads again, and a flood would keep a cancelled read going for good.
-      if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
+      // When the next peek must ask the kernel (an overflowed queue, task work pending), what
+      // the handlers queued (a paused reader's cancel above all) goes first: fetching
+      // completions runs the multishot reads again, and a flood would keep a cancelled read
+      // going until its socket was empty.
+      if (io_uring_sq_ready(&ring_) > 0 &&
+          (IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN))) {
+        io_uring_submit(&ring_);
+      }
     }
     again_.swap(ready_);
     for (uint64_t id : again_) read_datagrams(id, events);
@@ -375,10 +379,10 @@ class IoUringBackend final : public Backend {
     e.cancelling = true;  // `armed` stays until the request's final completion
   }
 
-  // Cancels the request tagged `target`, if it is still in flight.
+  // Cancels the requests tagged `target` still in flight (every one: ASYNC_CANCEL_ALL, 5.19).
   void cancel(uint64_t target) {
     io_uring_sqe *sqe = get_sqe();
-    io_uring_prep_cancel64(sqe, target, 0);  // ASYNC_CANCEL: 5.5
+    io_uring_prep_cancel64(sqe, target, IORING_ASYNC_CANCEL_ALL);
     io_uring_sqe_set_data64(sqe, tag(0, kCancel));
   }
 

@@ -42,7 +42,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Kind get_kind() const;
   // The socket descriptor (-1 once closed). Any thread.
   int get_fd() const;
-  // False once closed by close_connection, a reset, or the manager's shutdown. Any thread.
+  // False once the socket is closed: by a reset, the manager's shutdown, or close_connection,
+  // which closes it in the background once the peer has the queued output (bounded by the
+  // close timeout). Any thread.
   bool is_open() const;
   // Bytes handed to writers and not yet taken by the kernel. Any thread.
   size_t get_pending_output() const;

@@ -49,6 +49,7 @@ struct Channel {
   bool closing = false;                // writing what is queued, then closing
   bool lingering = false;              // closing, all written and FIN sent: input discarded until acked
   Clock::time_point close_deadline{};  // closing: give up and close at once
+  Clock::duration recheck{};           // lingering: next wait for the peer's acknowledgement
   bool dead = false;                   // fd closed; kept only until the pending send completes
   bool timed = false;                  // on the loop's timer list
   Clock::time_point deadline{};        // closing: next check; half-closed: idle close; backing off: retry

@@ -346,7 +346,7 @@ void EventLoop::apply(const std::shared_ptr<Connection> &c) {
 }
 
 void EventLoop::update_reading(Channel &ch) {
-  if (ch.dead || ch.lingering) return;
+  if (ch.dead || ch.closing) return;  // a closing stream reads to discard (begin_close)
   bool want = false;
   if (!ch.closing && !ch.input_closed) {
     std::lock_guard lock(ch.core->member_mutex);
@@ -397,6 +397,7 @@ void EventLoop::run_timers() {
       destroy(*ch, false, "");
     } else if (ch->backing_off) {
       ch->backing_off = false;
+      --backing_off_;
       update_reading(*ch);
     } else if (ch->input_closed) {
       // Half-closed: close once idle (nothing to write, every datagram taken).
@@ -437,6 +438,7 @@ void EventLoop::on_accept_refused(uint64_t id, int error) {
     log(LogLevel::warning, "listener on " + ch->core->address.to_string() + " cannot accept: " +
                                std::strerror(error) + "; backing off, pending connections stay queued (counted)");
   }
+  if (!ch->backing_off) ++backing_off_;
   ch->backing_off = true;
   add_timer(*ch, Clock::now() + kAcceptBackoff);
 }

@@ -174,6 +174,8 @@ class EventLoop final : public BackendEvents {
   void finish_close(Channel &ch);
   // A lingering channel: closed once the peer acknowledged everything, or at its deadline.
   void check_lingering(Channel &ch);
+  // Drops output queued on a channel that can no longer send it, and says so.
+  void discard_pending(Channel &ch);
   void detach(Channel &ch);
   // Closes the socket and forgets the channel. `reset` reports it through the manager.
   void destroy(Channel &ch, bool reset, const std::string &why);
@@ -205,6 +207,7 @@ class EventLoop final : public BackendEvents {
   std::vector<uint64_t> dirty_;
   std::vector<uint64_t> flushing_;
   std::vector<uint64_t> timed_;
+  size_t backing_off_ = 0;  // listeners out of descriptors, waiting to retry
   std::vector<Touched> touched_;
   DelayLine delayed_;
   std::vector<QueuedDatagram> batch_;  // Delivery's storage, reused

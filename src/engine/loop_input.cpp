@@ -102,7 +102,7 @@ bool EventLoop::over_budget(const Channel &ch, const ReaderCore &reader, uint64_
 bool EventLoop::on_data(uint64_t id, const unsigned char *data, size_t size, const sockaddr *from,
                         socklen_t from_len) {
   Channel *ch = find(id);
-  if (ch != nullptr && ch->lingering) return true;  // closing: the input is discarded
+  if (ch != nullptr && ch->closing && ch->kind == ChannelKind::stream) return true;  // discarded (begin_close)
   if (ch == nullptr || ch->closing || ch->input_closed) return false;
   ++activity_;
   if (ch->kind == ChannelKind::datagram) return receive_packet(*ch, data, size, from, from_len);
@@ -224,7 +224,7 @@ void EventLoop::resume(Channel &ch) {
     receive_stream(ch, parked.data(), parked.size(), false);  // may park the rest again, or close
     if (find(id) == nullptr) return;
   }
-  if (ch.fin_pending && ch.parked.empty() && !ch.paused) {
+  if (ch.fin_pending && ch.parked.empty() && !ch.paused && !ch.closing) {
     ch.fin_pending = false;
     half_close(ch);
   }
@@ -251,11 +251,16 @@ void EventLoop::on_read_closed(uint64_t id, int error) {
     set_reading(*ch, false);
     return;
   }
-  if (ch->lingering) {
-    destroy(*ch, false, "");  // the peer hung up: it takes nothing more
+  if (ch->lingering || (ch->closing && error != 0)) {
+    destroy(*ch, false, "");  // the peer hung up (lingering) or the connection broke
     return;
   }
-  if (ch->closing || ch->input_closed) return;
+  if (ch->closing) {  // FIN while writing the last output: nothing more to discard
+    ch->input_closed = true;
+    set_reading(*ch, false);
+    return;
+  }
+  if (ch->input_closed) return;
   if (error == 0) {
     // FIN: the input is over, the conversation is not. Deliver what waits, keep writing.
     if (!ch->parked.empty()) {

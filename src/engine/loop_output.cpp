@@ -59,6 +59,10 @@ bool EventLoop::take_pending(Channel &ch) {
 }
 
 bool EventLoop::pump(Channel &ch) {
+  if (ch.lingering) {
+    discard_pending(ch);  // accepted while the manager shut down, after the FIN: cannot go out
+    return false;
+  }
   for (;;) {
     if (ch.send_pending) return true;  // on_send_complete goes on
     if (ch.out_off == ch.out.size() && !take_pending(ch)) break;
@@ -172,7 +176,27 @@ void EventLoop::wrote(Channel &ch, size_t bytes) {
 }
 
 void EventLoop::on_writable(uint64_t id) {
-  if (Channel *ch = find(id)) write(*ch);
+  Channel *ch = find(id);
+  if (ch == nullptr) return;
+  if (ch->wants_write) {  // io_uring's poll is one-shot: a write still blocked must ask again
+    ch->wants_write = false;
+    backend_->want_writable(id, false);
+  }
+  write(*ch);
+}
+
+void EventLoop::discard_pending(Channel &ch) {
+  size_t bytes;
+  {
+    std::lock_guard lock(ch.core->mutex);
+    count_output(ch);
+    ch.core->pending.clear();
+    bytes = ch.core->queued_bytes.exchange(0);
+  }
+  if (bytes == 0) return;
+  engine_.queued_output().add(-static_cast<int64_t>(bytes));
+  log(LogLevel::warning, "discarding " + std::to_string(bytes) + " byte(s) sent to " + ch.core->address.to_string() +
+                             " after its connection was closed");
 }
 
 void EventLoop::on_send_complete(uint64_t id, ssize_t result) {
@@ -209,34 +233,40 @@ void EventLoop::detach(Channel &ch) {
   ch.core->in_reader.store(false);
 }
 
+// close() on a socket whose peer sent bytes nobody read makes the kernel reset the connection
+// and discard whatever output it has not sent yet: a peer that keeps talking would lose the
+// last replies. So a closing stream keeps reading, and throws its input away, from here on.
 void EventLoop::begin_close(Channel &ch, Clock::time_point deadline) {
   detach(ch);  // nothing more reaches a reader or listener
-  set_reading(ch, false);
   ch.parked.clear();
   ch.closing = true;
   ch.close_deadline = deadline;
+  set_reading(ch, ch.kind == ChannelKind::stream && !ch.input_closed);
   add_timer(ch, deadline);
   write(ch);  // closes the channel once its output is written
 }
 
-// close() on a socket whose peer sent bytes nobody read makes the kernel reset the connection
-// and discard whatever output it has not sent yet: a peer that keeps talking would lose the
-// last replies. So the FIN goes out behind the output, and the input is read and thrown away
-// until the peer has acknowledged every byte (or hung up, or the close deadline passes).
+// The output is all with the kernel. If the peer has acknowledged all of it and nothing waits
+// unread, the socket closes at once. Otherwise the FIN goes out behind the output and the
+// peer's input is discarded until it has acknowledged every byte (or hung up, or the close
+// deadline passes): a close() now would let a peer that is still talking provoke a reset
+// that throws away the replies the kernel has not sent yet.
 void EventLoop::finish_close(Channel &ch) {
   if (ch.lingering) return;
-  if (ch.kind != ChannelKind::stream || ch.input_closed || ::shutdown(ch.fd, SHUT_WR) != 0) {
-    destroy(ch, false, "");  // nothing more can arrive unread: the kernel finishes the sending
+  if (ch.kind != ChannelKind::stream || ch.input_closed ||
+      (unacknowledged_bytes(ch.fd) == 0 && unread_bytes(ch.fd) == 0) || ::shutdown(ch.fd, SHUT_WR) != 0) {
+    destroy(ch, false, "");
     return;
   }
   ch.lingering = true;
-  set_reading(ch, true);
+  ch.recheck = std::chrono::milliseconds(1);
   check_lingering(ch);
 }
 
 void EventLoop::check_lingering(Channel &ch) {
-  constexpr auto kRecheck = std::chrono::milliseconds(5);
+  constexpr auto kMostRecheck = std::chrono::milliseconds(200);
   if (unacknowledged_bytes(ch.fd) == 0) {
+    discard_input(ch.fd);  // what arrived since the last read would make close() reset
     destroy(ch, false, "");
     return;
   }
@@ -247,7 +277,8 @@ void EventLoop::check_lingering(Channel &ch) {
     destroy(ch, false, "");
     return;
   }
-  add_timer(ch, std::min(now + kRecheck, ch.close_deadline));
+  add_timer(ch, std::min(now + ch.recheck, ch.close_deadline));
+  ch.recheck = std::min(ch.recheck * 2, std::chrono::duration_cast<Clock::duration>(kMostRecheck));
 }
 
 void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
@@ -281,7 +312,8 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
     channels_.erase(ch.id);  // `ch` is gone from here on
   }
   // A descriptor is free again: listeners waiting for one retry at once.
-  if (!timed_.empty()) {
+  if (ch.backing_off) --backing_off_;  // (a listener itself)
+  if (backing_off_ > 0) {
     for (uint64_t id : timed_) {
       if (Channel *l = find(id); l != nullptr && l->backing_off) l->deadline = Clock::now();
     }

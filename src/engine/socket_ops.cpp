@@ -182,6 +182,18 @@ bool set_int_option(int fd, int level, int name, int value, std::error_code &ec)
   return true;
 }
 
+void discard_input(int fd) {
+  char sink[65536];
+  for (int i = 0; i < 64 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+  }
+}
+
+size_t unread_bytes(int fd) {
+  int n = 0;
+  if (::ioctl(fd, SIOCINQ, &n) != 0 || n < 0) return 0;
+  return static_cast<size_t>(n);
+}
+
 size_t unacknowledged_bytes(int fd) {
   int n = 0;
   if (::ioctl(fd, SIOCOUTQ, &n) != 0 || n < 0) return 0;

@@ -39,4 +39,10 @@ bool set_int_option(int fd, int level, int name, int value, std::error_code &ec)
 // Bytes (and the FIN) a TCP socket sent that its peer has not acknowledged yet; 0 on error.
 size_t unacknowledged_bytes(int fd);
 
+// Bytes a socket has received and nobody read yet; 0 on error.
+size_t unread_bytes(int fd);
+
+// Reads and drops what a socket has received, without waiting (at most a few MiB).
+void discard_input(int fd);
+
 }  // namespace queuednet::detail
