@@ -283,6 +283,10 @@ void EventLoop::check_lingering(Channel &ch) {
 
 void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
   if (ch.dead) return;
+  if (ch.backing_off) {  // a listener closed while it waited to retry
+    ch.backing_off = false;
+    --backing_off_;
+  }
   backend_->remove(ch.id, ch.fd);
   ConnectionCore &core = *ch.core;
   {
@@ -312,7 +316,6 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
     channels_.erase(ch.id);  // `ch` is gone from here on
   }
   // A descriptor is free again: listeners waiting for one retry at once.
-  if (ch.backing_off) --backing_off_;  // (a listener itself)
   if (backing_off_ > 0) {
     for (uint64_t id : timed_) {
       if (Channel *l = find(id); l != nullptr && l->backing_off) l->deadline = Clock::now();
