@@ -129,6 +129,7 @@ bool Connection::flush() {
   {
     std::lock_guard lock(core_->mutex);
     if (core_->collect_tcp) core_->last_flush = std::chrono::steady_clock::now();
+    core_->held_bytes = 0;
     core_->sync_queued = true;
   }
   engine->loop_of(*this).flush(shared_from_this());

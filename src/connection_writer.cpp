@@ -129,6 +129,7 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
         const auto now = std::chrono::steady_clock::now();
         held = core.collect_holds(now);
         if (!held) core.last_flush = now;
+        core.held_bytes = held ? core.held_bytes + frame : 0;  // a send that goes releases the rest
       }
     }
     need_sync = !held && !core.sync_queued;

@@ -94,6 +94,7 @@ struct ConnectionCore {
   bool collect_tcp = false;
   double collect_interval = 0.2;
   std::chrono::steady_clock::time_point last_flush{};
+  size_t held_bytes = 0;  // collect-tcp: the tail of `pending` that waits for a flush
   uint64_t datagrams_out = 0;  // accepted by send(), with their framed bytes
   uint64_t bytes_out = 0;
 

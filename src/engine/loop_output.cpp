@@ -50,11 +50,20 @@ bool EventLoop::take_pending(Channel &ch) {
   std::lock_guard lock(ch.core->mutex);
   ch.core->sync_queued = false;
   count_output(ch);
-  if (ch.core->pending.empty()) return false;
-  // Swap, not copy: the writers get this channel's emptied buffer (and its capacity) back.
+  ConnectionCore &core = *ch.core;
+  // collect-tcp bytes held for a flush stay in `pending`, unless the connection is closing.
+  const size_t ready = core.pending.size() - (ch.closing ? 0 : core.held_bytes);
+  if (ready == 0) return false;
   ch.out.clear();
   ch.out_off = 0;
-  ch.out.swap(ch.core->pending);
+  if (ready == core.pending.size()) {
+    // Swap, not copy: the writers get this channel's emptied buffer (and its capacity) back.
+    ch.out.swap(core.pending);
+    core.held_bytes = 0;
+  } else {
+    ch.out.assign(core.pending.begin(), core.pending.begin() + static_cast<ptrdiff_t>(ready));
+    core.pending.erase(core.pending.begin(), core.pending.begin() + static_cast<ptrdiff_t>(ready));
+  }
   return true;
 }
 
@@ -191,6 +200,7 @@ void EventLoop::discard_pending(Channel &ch) {
     std::lock_guard lock(ch.core->mutex);
     count_output(ch);
     ch.core->pending.clear();
+    ch.core->held_bytes = 0;
     bytes = ch.core->queued_bytes.exchange(0);
   }
   if (bytes == 0) return;
@@ -295,6 +305,7 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
     ::close(ch.fd);
     core.fd.store(-1);
     core.pending.clear();
+    core.held_bytes = 0;
     core.packets.clear();
   }
   const size_t discarded = core.queued_bytes.exchange(0);
