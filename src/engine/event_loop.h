@@ -167,6 +167,12 @@ class EventLoop final : public BackendEvents {
   bool pump(Channel &ch);
   bool send_packets(Channel &ch);
   void wrote(Channel &ch, size_t bytes);
+  // The socket is full: write() runs again when it is writable (on_writable).
+  void wait_writable(Channel &ch);
+  void stop_waiting_writable(Channel &ch);
+  // Everything queued is written: stops waiting for writability; a closing channel closes
+  // (false: it may be gone).
+  bool drained(Channel &ch);
   // Adds what send() accepted since the last call to the loop's counters (core.mutex held).
   void count_output(Channel &ch);
   void begin_close(Channel &ch, Clock::time_point deadline);

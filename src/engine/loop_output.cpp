@@ -81,10 +81,7 @@ bool EventLoop::pump(Channel &ch) {
       return true;
     }
     if (r == -EAGAIN || r == -EWOULDBLOCK) {
-      if (!ch.wants_write) {
-        ch.wants_write = true;
-        backend_->want_writable(ch.id, true);
-      }
+      wait_writable(ch);
       return true;
     }
     if (r < 0) {
@@ -96,15 +93,7 @@ bool EventLoop::pump(Channel &ch) {
   ch.out.clear();
   ch.out_off = 0;
   if (ch.out.capacity() > kKeepCapacity) std::vector<unsigned char>().swap(ch.out);
-  if (ch.wants_write) {
-    ch.wants_write = false;
-    backend_->want_writable(ch.id, false);
-  }
-  if (ch.closing) {
-    finish_close(ch);
-    return false;
-  }
-  return true;
+  return drained(ch);
 }
 
 bool EventLoop::send_packets(Channel &ch) {
@@ -140,10 +129,7 @@ bool EventLoop::send_packets(Channel &ch) {
     }
     const int sent = ::sendmmsg(ch.fd, mmsg_, static_cast<unsigned>(n), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {  // socket buffer full: wait, lose nothing
-      if (!ch.wants_write) {
-        ch.wants_write = true;
-        backend_->want_writable(ch.id, true);
-      }
+      wait_writable(ch);
       return true;
     }
     if (sent < 0 && errno == EINTR) continue;
@@ -166,15 +152,7 @@ bool EventLoop::send_packets(Channel &ch) {
   }
   ch.packets.clear();
   ch.packets_off = 0;
-  if (ch.wants_write) {
-    ch.wants_write = false;
-    backend_->want_writable(ch.id, false);
-  }
-  if (ch.closing) {
-    finish_close(ch);
-    return false;
-  }
-  return true;
+  return drained(ch);
 }
 
 void EventLoop::wrote(Channel &ch, size_t bytes) {
@@ -187,11 +165,27 @@ void EventLoop::wrote(Channel &ch, size_t bytes) {
 void EventLoop::on_writable(uint64_t id) {
   Channel *ch = find(id);
   if (ch == nullptr) return;
-  if (ch->wants_write) {  // io_uring's poll is one-shot: a write still blocked must ask again
-    ch->wants_write = false;
-    backend_->want_writable(id, false);
-  }
+  stop_waiting_writable(*ch);  // io_uring's poll is one-shot: a write still blocked must ask again
   write(*ch);
+}
+
+void EventLoop::wait_writable(Channel &ch) {
+  if (ch.wants_write) return;  // already asked (io_uring: a poll is in flight)
+  ch.wants_write = true;
+  backend_->want_writable(ch.id, true);
+}
+
+void EventLoop::stop_waiting_writable(Channel &ch) {
+  if (!ch.wants_write) return;
+  ch.wants_write = false;
+  backend_->want_writable(ch.id, false);
+}
+
+bool EventLoop::drained(Channel &ch) {
+  stop_waiting_writable(ch);
+  if (!ch.closing) return true;
+  finish_close(ch);
+  return false;
 }
 
 void EventLoop::discard_pending(Channel &ch) {
@@ -218,8 +212,7 @@ void EventLoop::on_send_complete(uint64_t id, ssize_t result) {
     return;
   }
   if (result == -EAGAIN || result == -EWOULDBLOCK) {
-    ch->wants_write = true;
-    backend_->want_writable(ch->id, true);  // on_writable resumes the pump
+    wait_writable(*ch);  // on_writable resumes the pump
     return;
   }
   if (result < 0) {
