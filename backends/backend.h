@@ -83,6 +83,10 @@ class Backend {
   // before send() returns. Sends that complete at once are reported (on_send_complete), so
   // output queued behind them goes out too; every other event waits for the next wait().
   virtual void submit(BackendEvents &) {}
+  // Loop thread, once the loop has removed its last socket and will not wait again (a worker
+  // thread then ends): lets the kernel finish what remove() cancelled and reports it, so no
+  // removed socket stays open behind a request. Completion backends only.
+  virtual void quiesce(BackendEvents &) {}
   // Makes a concurrent or next wait() return. Any thread.
   virtual void wake() = 0;
 };

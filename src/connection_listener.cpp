@@ -16,6 +16,7 @@ using detail::ConnectionAccess;
 ConnectionListener::ConnectionListener(ConnectionManager *manager, int num_threads, const char *name)
     : engine_(manager->engine_), core_(std::make_shared<detail::ListenerCore>()) {
   detail::apply_component_threads(*engine_, num_threads, name);
+  engine_->close_on_shutdown(std::shared_ptr<detail::QueueSignal>(core_, &core_->queue));
 }
 
 ConnectionListener::~ConnectionListener() { shutdown(); }

@@ -716,27 +716,39 @@ TEST(Hostile, BurstOfThousandsOfConnectsAllServed) {
 }
 
 // (i.1) Issue 7 item 4: destroying the manager while another thread waits in
-// wait_for_data(10.0) must not wait for that wait to end. The bound is a liveness watchdog
-// (the test fails instead of hanging), not a speed requirement.
-TEST(Hostile, ManagerDestructionDoesNotWaitForAWaitingReader) {
+// wait_for_data(60.0) neither waits for that wait to end nor leaves the waiter asleep on a
+// queue nothing will fill: the wait returns false. The bounds are liveness watchdogs (the test
+// fails instead of hanging), not speed requirements.
+TEST(Hostile, ManagerDestructionWakesWaitingReadersAndListeners) {
   auto manager = qt::make_manager();
   QueuedConnectionReader reader(manager.get(), 0);
   QueuedConnectionListener listener(manager.get(), 0);
   std::shared_ptr<Connection> rendezvous;
   qt::listen_local(*manager, rendezvous);
   listener.add_connection(rendezvous);
-  std::atomic<pid_t> waiter_tid{0};
-  auto waiter = std::async(std::launch::async, [&] {
-    waiter_tid = ::gettid();
-    return reader.wait_for_data(10.0);
+  std::atomic<pid_t> reader_tid{0};
+  std::atomic<pid_t> listener_tid{0};
+  auto reader_waiter = std::async(std::launch::async, [&] {
+    reader_tid = ::gettid();
+    return reader.wait_for_data(60.0);
   });
-  // Until the waiter sleeps in the kernel: in the loop's wait (polled) or on the queue.
-  ASSERT_TRUE(qt::eventually([&] { return waiter_tid.load() != 0 && thread_state(waiter_tid.load()) == 'S'; }));
+  auto listener_waiter = std::async(std::launch::async, [&] {
+    listener_tid = ::gettid();
+    return listener.wait_for_connection(60.0);
+  });
+  // Until both sleep in the kernel: in the loop's wait or for its turn (polled), or on a queue.
+  auto sleeping = [](const std::atomic<pid_t> &tid) { return tid.load() != 0 && thread_state(tid.load()) == 'S'; };
+  ASSERT_TRUE(qt::eventually([&] { return sleeping(reader_tid) && sleeping(listener_tid); }));
   auto destroyed = std::async(std::launch::async, [&] { manager.reset(); });
   EXPECT_EQ(destroyed.wait_for(5s), std::future_status::ready)
-      << "~ConnectionManager is still blocked 5 s later, while another thread waits in wait_for_data(10.0)";
+      << "~ConnectionManager is still blocked 5 s later, while other threads wait on its reader and listener";
   destroyed.wait();
-  EXPECT_FALSE(waiter.get());
+  EXPECT_EQ(reader_waiter.wait_for(5s), std::future_status::ready)
+      << "wait_for_data(60.0) still sleeps 5 s after its manager was destroyed";
+  EXPECT_EQ(listener_waiter.wait_for(5s), std::future_status::ready)
+      << "wait_for_connection(60.0) still sleeps 5 s after its manager was destroyed";
+  EXPECT_FALSE(reader_waiter.get());
+  EXPECT_FALSE(listener_waiter.get());
 }
 
 // (i.2) Issue 7 item 4: two idle threads in wait_for_data(1.0) on one manager sleep; neither

@@ -251,6 +251,15 @@ class IoUringBackend final : public Backend {
     }
   }
 
+  void quiesce(BackendEvents &events) override {
+    // With DEFER_TASKRUN a cancelled request completes, and lets go of its socket, only in
+    // this thread's task work, which runs when it asks for events: if the worker ended
+    // without asking, the peer would never see the close.
+    for (int round = 0; round < kSubmitRounds && (io_uring_sq_ready(&ring_) > 0 || completion_work_pending()); ++round) {
+      wait(0, events);
+    }
+  }
+
   void wake() override {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t r = ::write(wakefd_, &one, sizeof one);

@@ -169,19 +169,38 @@ ManagerStatistics Engine::statistics() const {
   return s;
 }
 
-void Engine::shutdown() {
-  std::lock_guard lock(start_mutex_);
-  if (shut_down_.exchange(true)) return;
-  if (!started_.load()) return;
-  const auto timeout = close_timeout();
-  if (num_threads() == 0) {
-    loops_[0]->drain_and_close(timeout);
-  } else {
-    for (auto &loop : loops_) loop->stop(timeout);
-    for (auto &loop : loops_) loop->join();
+void Engine::close_on_shutdown(std::weak_ptr<QueueSignal> signal) {
+  std::lock_guard lock(signals_mutex_);
+  if (signals_closed_) {
+    if (auto s = signal.lock()) s->close();
+    return;
   }
-  std::lock_guard reg(registry_mutex_);
-  registry_.clear();
+  std::erase_if(signals_, [](const std::weak_ptr<QueueSignal> &s) { return s.expired(); });
+  signals_.push_back(std::move(signal));
+}
+
+void Engine::shutdown() {
+  {
+    std::lock_guard lock(start_mutex_);
+    if (shut_down_.exchange(true)) return;
+    if (started_.load()) {
+      const auto timeout = close_timeout();
+      if (num_threads() == 0) {
+        loops_[0]->drain_and_close(timeout);
+      } else {
+        for (auto &loop : loops_) loop->stop(timeout);
+        for (auto &loop : loops_) loop->join();
+      }
+      std::lock_guard reg(registry_mutex_);
+      registry_.clear();
+    }
+  }
+  std::lock_guard lock(signals_mutex_);
+  signals_closed_ = true;
+  for (auto &weak : signals_) {
+    if (auto s = weak.lock()) s->close();
+  }
+  signals_.clear();
 }
 
 }  // namespace queuednet::detail

@@ -81,8 +81,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // Sums every loop's counters (eventually consistent).
   ManagerStatistics statistics() const;
 
-  // Flushes (bounded by close_timeout), closes every connection and joins the workers.
-  // Idempotent. After it, adopt() returns nullptr.
+  // `signal` (a reader's or listener's queue) is closed when the engine shuts down, at once if
+  // it has: no application thread keeps sleeping on a queue that no loop will fill again.
+  void close_on_shutdown(std::weak_ptr<QueueSignal> signal);
+
+  // Flushes (bounded by close_timeout), closes every connection, joins the workers and closes
+  // the queues given to close_on_shutdown. Idempotent. After it, adopt() returns nullptr.
   void shutdown();
   bool is_shut_down() const { return shut_down_.load(std::memory_order_acquire); }
 
@@ -106,6 +110,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   ShardedCounter queued_output_;
   std::atomic<int64_t> waiting_datagrams_{0};
   std::atomic<uint64_t> resets_reported_{0};
+
+  std::mutex signals_mutex_;
+  bool signals_closed_ = false;  // under signals_mutex_
+  std::vector<std::weak_ptr<QueueSignal>> signals_;
 
   std::atomic<ConnectionManager *> manager_{nullptr};
   std::atomic<int64_t> close_timeout_ms_{5000};

@@ -258,6 +258,7 @@ void EventLoop::run(BackendKind kind) {
     if (!ch.dead) left.push_back(&ch);
   });
   for (Channel *ch : left) destroy(*ch, false, "");
+  backend_->quiesce(*this);
   notify_touched();
   owner_.store({}, std::memory_order_relaxed);
 }
@@ -286,6 +287,7 @@ void EventLoop::drain_and_close(std::chrono::milliseconds timeout) {
     if (!ch.dead) left.push_back(&ch);
   });
   for (Channel *ch : left) destroy(*ch, false, "");
+  backend_->quiesce(*this);
   notify_touched();
   owner_.store({}, std::memory_order_relaxed);
 }

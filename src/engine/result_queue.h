@@ -34,9 +34,19 @@ inline constexpr size_t kMaxLoops = 256;
 inline constexpr int kDefaultResponseQueueSize = 50000;  // Panda3D's net-max-response-queue
 
 // The waiting side of a queue, shared by every ResultQueue<T>: consumers sleep in wait(),
-// the producing loop calls notify_waiters() after a turn that pushed something.
+// the producing loop calls notify_waiters() after a turn that pushed something, and the engine
+// closes it when it shuts down (no loop will push again).
 class QueueSignal {
  public:
+  // Any thread: wakes every consumer blocked in wait() and makes later waits return at once.
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_.store(true, std::memory_order_relaxed);
+    }
+    cv_.notify_all();
+  }
+
   // Any thread: wakes every consumer blocked in wait(). One fence and one load when none is.
   void notify_waiters() {
     std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in wait()
@@ -46,22 +56,22 @@ class QueueSignal {
   }
 
  protected:
-  // Blocks until `ready()` or `timeout`; returns ready().
+  // Blocks until `ready()`, `timeout` or close(); returns ready().
   template <class Ready>
   bool wait_until_ready(std::chrono::nanoseconds timeout, Ready ready) {
-    if (ready()) return true;
+    if (ready() || closed_.load(std::memory_order_relaxed)) return ready();
     waiters_.fetch_add(1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);  // either we see the item or the pusher sees us
-    bool result;
     {
       std::unique_lock lock(mutex_);
-      result = cv_.wait_for(lock, timeout, ready);
+      cv_.wait_for(lock, timeout, [&] { return ready() || closed_.load(std::memory_order_relaxed); });
     }
     waiters_.fetch_sub(1, std::memory_order_relaxed);
-    return result;
+    return ready();
   }
 
  private:
+  std::atomic<bool> closed_{false};
   std::atomic<int> waiters_{0};
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -107,7 +117,8 @@ class ResultQueue : public QueueSignal {
     return true;
   }
 
-  // Any thread: blocks until an item is visible or `timeout` passes; true if one is.
+  // Any thread: blocks until an item is visible, `timeout` passes or the queue is closed; true
+  // if an item is visible.
   bool wait(std::chrono::nanoseconds timeout) {
     return wait_until_ready(timeout, [this] { return !empty(); });
   }
