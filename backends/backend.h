@@ -85,7 +85,7 @@ class Backend {
   virtual void submit(BackendEvents &) {}
   // Loop thread, once the loop has removed its last socket and will not wait again (a worker
   // thread then ends): lets the kernel finish what remove() cancelled and reports it, so no
-  // removed socket stays open behind a request. Completion backends only.
+  // removed socket stays open behind a request. io_uring worker rings only.
   virtual void quiesce(BackendEvents &) {}
   // Makes a concurrent or next wait() return. Any thread.
   virtual void wake() = 0;

@@ -16,10 +16,13 @@ using detail::ConnectionAccess;
 ConnectionListener::ConnectionListener(ConnectionManager *manager, int num_threads, const char *name)
     : engine_(manager->engine_), core_(std::make_shared<detail::ListenerCore>()) {
   detail::apply_component_threads(*engine_, num_threads, name);
-  engine_->close_on_shutdown(std::shared_ptr<detail::QueueSignal>(core_, &core_->queue));
+  engine_->close_on_shutdown(&core_->queue);
 }
 
-ConnectionListener::~ConnectionListener() { shutdown(); }
+ConnectionListener::~ConnectionListener() {
+  engine_->forget_on_shutdown(&core_->queue);
+  shutdown();
+}
 
 bool ConnectionListener::add_connection(Connection *rendezvous) {
   if (rendezvous == nullptr || ConnectionAccess::core(*rendezvous).owner != engine_.get() ||

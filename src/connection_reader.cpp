@@ -20,10 +20,13 @@ using detail::ConnectionAccess;
 ConnectionReader::ConnectionReader(ConnectionManager *manager, int num_threads, const char *name)
     : engine_(manager->engine_), core_(std::make_shared<detail::ReaderCore>()) {
   detail::apply_component_threads(*engine_, num_threads, name);
-  engine_->close_on_shutdown(std::shared_ptr<detail::QueueSignal>(core_, &core_->queue));
+  engine_->close_on_shutdown(&core_->queue);
 }
 
-ConnectionReader::~ConnectionReader() { shutdown(); }
+ConnectionReader::~ConnectionReader() {
+  engine_->forget_on_shutdown(&core_->queue);
+  shutdown();
+}
 
 bool ConnectionReader::add_connection(Connection *connection) {
   if (connection == nullptr) {

@@ -53,6 +53,7 @@ constexpr unsigned kBufferCount = 1024;  // power of two
 constexpr unsigned kBufferSize = 16384;
 constexpr unsigned short kBufferGroup = 1;
 constexpr int kSubmitRounds = 8;
+constexpr int kQuiesceRounds = 4096;  // each runs up to the kernel's batch of deferred work
 constexpr unsigned kMaxFixedFiles = 65536;  // registered-file slots (the kernel caps them at RLIMIT_NOFILE)
 
 enum Op : uint64_t { kRecv = 1, kAccept = 2, kSend = 3, kPollIn = 4, kPollOut = 5, kWake = 6, kCancel = 7 };
@@ -252,11 +253,17 @@ class IoUringBackend final : public Backend {
   }
 
   void quiesce(BackendEvents &events) override {
-    // With DEFER_TASKRUN a cancelled request completes, and lets go of its socket, only in
-    // this thread's task work, which runs when it asks for events: if the worker ended
-    // without asking, the peer would never see the close.
-    for (int round = 0; round < kSubmitRounds && (io_uring_sq_ready(&ring_) > 0 || completion_work_pending()); ++round) {
+    // Worker rings (DEFER_TASKRUN): a cancelled request completes, and lets go of its socket,
+    // only in this thread's task work, which runs when it asks for events; if the worker
+    // ended without asking, the peer would never see the close. The kernel runs a bounded
+    // amount of that work per call, so ask until nothing is left (or nothing more completes,
+    // when the ring cannot tell). A polled ring's work runs on the threads that polled it.
+    if (!defer_) return;
+    for (int round = 0; round < kQuiesceRounds && (io_uring_sq_ready(&ring_) > 0 || completion_work_pending());
+         ++round) {
+      const unsigned before = IO_URING_READ_ONCE(*ring_.cq.ktail);
       wait(0, events);
+      if (!taskrun_flag_ && IO_URING_READ_ONCE(*ring_.cq.ktail) == before) return;
     }
   }
 

@@ -29,8 +29,8 @@ class QueuedConnectionReader : public ConnectionReader {
   // Threaded mode: sleeps until a worker queues one (for consumer threads; no busy-wait).
   // Polled mode: turns the loop on the caller's thread while it waits, and returns early
   // (possibly false) after any socket activity, so the caller can also serve its listener.
-  // Returns false at once when the manager is destroyed (or shut down) during the wait.
-  // Any thread.
+  // When the manager is destroyed during the wait, returns as soon as the manager has closed
+  // its connections (false, unless datagrams are still queued). Any thread.
   bool wait_for_data(double timeout);
   // Pops the oldest datagram with its connection and sender address; false (result untouched)
   // when the queue is empty. Reuses the result's buffer: a datagram of up to 64 bytes costs no

@@ -135,7 +135,7 @@ int Engine::poll(int timeout_ms) {
 }
 
 void Engine::wait_for_turn(std::chrono::nanoseconds timeout) {
-  if (polled() && started_.load(std::memory_order_acquire)) loops_[0]->wait_for_turn(timeout);
+  if (polled() && started_.load(std::memory_order_acquire) && !is_shut_down()) loops_[0]->wait_for_turn(timeout);
 }
 
 void Engine::application_idle() {
@@ -169,14 +169,18 @@ ManagerStatistics Engine::statistics() const {
   return s;
 }
 
-void Engine::close_on_shutdown(std::weak_ptr<QueueSignal> signal) {
+void Engine::close_on_shutdown(QueueSignal *signal) {
   std::lock_guard lock(signals_mutex_);
   if (signals_closed_) {
-    if (auto s = signal.lock()) s->close();
-    return;
+    signal->close();
+  } else {
+    signals_.push_back(signal);
   }
-  std::erase_if(signals_, [](const std::weak_ptr<QueueSignal> &s) { return s.expired(); });
-  signals_.push_back(std::move(signal));
+}
+
+void Engine::forget_on_shutdown(QueueSignal *signal) {
+  std::lock_guard lock(signals_mutex_);
+  std::erase(signals_, signal);
 }
 
 void Engine::shutdown() {
@@ -197,9 +201,7 @@ void Engine::shutdown() {
   }
   std::lock_guard lock(signals_mutex_);
   signals_closed_ = true;
-  for (auto &weak : signals_) {
-    if (auto s = weak.lock()) s->close();
-  }
+  for (QueueSignal *s : signals_) s->close();
   signals_.clear();
 }
 

@@ -82,8 +82,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   ManagerStatistics statistics() const;
 
   // `signal` (a reader's or listener's queue) is closed when the engine shuts down, at once if
-  // it has: no application thread keeps sleeping on a queue that no loop will fill again.
-  void close_on_shutdown(std::weak_ptr<QueueSignal> signal);
+  // it has: no application thread keeps sleeping on a queue that no loop will fill again. Its
+  // owner calls forget_on_shutdown before the signal goes away.
+  void close_on_shutdown(QueueSignal *signal);
+  void forget_on_shutdown(QueueSignal *signal);
 
   // Flushes (bounded by close_timeout), closes every connection, joins the workers and closes
   // the queues given to close_on_shutdown. Idempotent. After it, adopt() returns nullptr.
@@ -113,7 +115,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   std::mutex signals_mutex_;
   bool signals_closed_ = false;  // under signals_mutex_
-  std::vector<std::weak_ptr<QueueSignal>> signals_;
+  std::vector<QueueSignal *> signals_;
 
   std::atomic<ConnectionManager *> manager_{nullptr};
   std::atomic<int64_t> close_timeout_ms_{5000};

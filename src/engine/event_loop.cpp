@@ -150,12 +150,14 @@ bool EventLoop::try_enter() {
 
 void EventLoop::leave() {
   notify_touched();
-  owner_.store({}, std::memory_order_relaxed);
+  owner_.store({}, std::memory_order_seq_cst);  // pairs with wait_for_turn: one sees the other
   turn_mutex_.unlock();
-  if (turn_waiters_.load(std::memory_order_seq_cst) > 0) {
-    { std::lock_guard lock(turn_mutex_); }
-    turn_cv_.notify_all();
-  }
+  if (turn_waiters_.load(std::memory_order_seq_cst) > 0) notify_turn_waiters();
+}
+
+void EventLoop::notify_turn_waiters() {
+  { std::lock_guard gate(turn_gate_); }  // a waiter is either before its check or asleep
+  turn_cv_.notify_all();
 }
 
 void EventLoop::drain_tasks() {
@@ -217,13 +219,15 @@ int EventLoop::poll(int timeout_ms) {
 }
 
 void EventLoop::wait_for_turn(std::chrono::nanoseconds timeout) {
-  std::unique_lock lock(turn_mutex_, std::defer_lock);
   turn_waiters_.fetch_add(1, std::memory_order_seq_cst);
-  // The turn mutex is held by the thread turning the loop, so wait on a separate lock: the
-  // condition variable needs one, and turn_cv_ is notified after the owner unlocks.
-  static std::mutex gate;
-  std::unique_lock g(gate);
-  if (owner_.load(std::memory_order_relaxed) != std::thread::id{}) turn_cv_.wait_for(g, timeout);
+  // The turn mutex is held by the thread turning the loop, so the wait is guarded by a gate
+  // that leave() and the stop take before they notify.
+  {
+    std::unique_lock gate(turn_gate_);
+    turn_cv_.wait_for(gate, timeout, [this] {
+      return owner_.load(std::memory_order_seq_cst) == std::thread::id{} || stopping_.load(std::memory_order_seq_cst);
+    });
+  }
   turn_waiters_.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -275,8 +279,9 @@ void EventLoop::join() {
 
 void EventLoop::drain_and_close(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  stopping_.store(true, std::memory_order_release);
-  backend_->wake();  // a thread blocked in a turn returns, and sees the engine shut down
+  stopping_.store(true, std::memory_order_seq_cst);
+  backend_->wake();       // a thread blocked in a turn returns, and sees the engine shut down
+  notify_turn_waiters();  // so does one waiting for the turn
   std::lock_guard lock(turn_mutex_);
   owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   drain_tasks();

@@ -83,7 +83,7 @@ class EventLoop final : public BackendEvents {
   // handle it. Returns the number of socket events handled, or -1 when another thread is
   // turning the loop. With no channel, no request and a zero timeout it makes no system call.
   int poll(int timeout_ms);
-  // Sleeps until the thread turning the loop ends its turn, or `timeout`.
+  // Sleeps until the thread turning the loop ends its turn, the loop stops, or `timeout`.
   void wait_for_turn(std::chrono::nanoseconds timeout);
   // Shutdown: interrupts a turn in progress, then writes what was queued (bounded by
   // `timeout`) and closes every connection.
@@ -124,6 +124,7 @@ class EventLoop final : public BackendEvents {
   // Polled mode: takes the turn if nobody has it (and this thread is not inside it already).
   bool try_enter();
   void leave();
+  void notify_turn_waiters();
   void drain_tasks();
   void turn(int timeout_ms);
   int next_timeout(int requested);
@@ -194,7 +195,8 @@ class EventLoop final : public BackendEvents {
   // Who turns the loop.
   std::mutex turn_mutex_;
   std::atomic<std::thread::id> owner_{};
-  std::condition_variable turn_cv_;  // polled: a turn ended
+  std::mutex turn_gate_;             // polled: guards the wait on turn_cv_ (the turn mutex is held)
+  std::condition_variable turn_cv_;  // polled: a turn ended, or the loop stops
   std::atomic<int> turn_waiters_{0};
   std::thread worker_;
   std::promise<std::string> started_;  // the worker's backend is up ("") or why not
