@@ -751,6 +751,35 @@ TEST(Hostile, ManagerDestructionWakesWaitingReadersAndListeners) {
   EXPECT_FALSE(listener_waiter.get());
 }
 
+// (i.3) A listener thread and a reader thread wait on one manager. In polled mode the listener
+// thread keeps turning the loop, and what its turns read is for the reader: the reader's wait
+// returns with it, not at its own deadline. The bound is a liveness watchdog.
+TEST(Hostile, ReaderWaitingBesideABusyListenerThreadSeesItsData) {
+  qt::Server server;
+  qt::RawClient client(server.port);
+  ASSERT_NE(server.accept_one(), nullptr);
+  std::atomic<bool> done{false};
+  std::thread listener_thread([&] {
+    const auto give_up = std::chrono::steady_clock::now() + 60s;
+    while (!done.load() && std::chrono::steady_clock::now() < give_up) server.listener.wait_for_connection(0.05);
+  });
+  std::atomic<pid_t> reader_tid{0};
+  auto reader_waiter = std::async(std::launch::async, [&] {
+    reader_tid = ::gettid();
+    return server.reader.wait_for_data(60.0);
+  });
+  ASSERT_TRUE(qt::eventually([&] { return reader_tid.load() != 0 && thread_state(reader_tid.load()) == 'S'; }));
+  ASSERT_TRUE(client.send_all(qt::frame2("for the reader")));
+  const auto status = reader_waiter.wait_for(10s);
+  done = true;
+  listener_thread.join();
+  ASSERT_EQ(status, std::future_status::ready) << "wait_for_data(60.0) still sleeps 10 s after its datagram arrived";
+  EXPECT_TRUE(reader_waiter.get());
+  NetDatagram got;
+  ASSERT_TRUE(server.reader.get_data(got));
+  EXPECT_EQ(got.get_message(), "for the reader");
+}
+
 // (i.2) Issue 7 item 4: two idle threads in wait_for_data(1.0) on one manager sleep; neither
 // spins while the other turns the loop.
 TEST(Hostile, TwoIdleWaitersDoNotBurnACore) {

@@ -150,7 +150,8 @@ bool EventLoop::try_enter() {
 
 void EventLoop::leave() {
   notify_touched();
-  owner_.store({}, std::memory_order_seq_cst);  // pairs with wait_for_turn: one sees the other
+  owner_.store({}, std::memory_order_relaxed);
+  turns_ended_.fetch_add(1, std::memory_order_seq_cst);  // pairs with wait_for_turn: one sees the other
   turn_mutex_.unlock();
   if (turn_waiters_.load(std::memory_order_seq_cst) > 0) notify_turn_waiters();
 }
@@ -219,13 +220,16 @@ int EventLoop::poll(int timeout_ms) {
 }
 
 void EventLoop::wait_for_turn(std::chrono::nanoseconds timeout) {
+  const uint64_t seen = turns_ended_.load(std::memory_order_seq_cst);
   turn_waiters_.fetch_add(1, std::memory_order_seq_cst);
   // The turn mutex is held by the thread turning the loop, so the wait is guarded by a gate
-  // that leave() and the stop take before they notify.
+  // that leave() and the stop take before they notify. Any turn that ends wakes the waiter,
+  // even if another one has begun since: what it delivered may be for this waiter.
   {
     std::unique_lock gate(turn_gate_);
-    turn_cv_.wait_for(gate, timeout, [this] {
-      return owner_.load(std::memory_order_seq_cst) == std::thread::id{} || stopping_.load(std::memory_order_seq_cst);
+    turn_cv_.wait_for(gate, timeout, [&] {
+      return turns_ended_.load(std::memory_order_seq_cst) != seen ||
+             owner_.load(std::memory_order_relaxed) == std::thread::id{} || stopping_.load(std::memory_order_seq_cst);
     });
   }
   turn_waiters_.fetch_sub(1, std::memory_order_relaxed);

@@ -198,6 +198,7 @@ class EventLoop final : public BackendEvents {
   std::mutex turn_gate_;             // polled: guards the wait on turn_cv_ (the turn mutex is held)
   std::condition_variable turn_cv_;  // polled: a turn ended, or the loop stops
   std::atomic<int> turn_waiters_{0};
+  std::atomic<uint64_t> turns_ended_{0};  // polled: counts leave()
   std::thread worker_;
   std::promise<std::string> started_;  // the worker's backend is up ("") or why not
 
