@@ -315,7 +315,7 @@ TEST(Hostile, FloodNextToAFastApplicationStaysWithinTheInputBudget) {
 // (c) Clients that send a whole frame and half of another, then reset (SO_LINGER 0): only
 // they are reported reset; the others keep being echoed.
 TEST(Hostile, ResetMidFrameReportsOnlyThatConnection) {
-  constexpr int kGood = 5, kVictims = 20;
+  constexpr int kGood = 5, kVictims = 300;  // io_uring once lost about one reset in 800
   qt::Server server;
   std::vector<std::unique_ptr<qt::RawClient>> good;
   for (int i = 0; i < kGood; ++i) good.push_back(std::make_unique<qt::RawClient>(server.port));

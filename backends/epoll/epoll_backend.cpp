@@ -3,16 +3,17 @@
 // kReadsPerTurn reads, or whose reading was just turned on, go on a ready list that the next
 // wait() serves without blocking, since no new edge will come for them.
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "backends/backend.h"
 #include "backends/readiness_io.h"
 #include "backends/slot_table.h"
+#include "backends/wake_event.h"
 
 namespace queuednet::detail {
 namespace {
@@ -21,11 +22,8 @@ constexpr uint64_t kWakeId = 0;  // loops never use id 0
 
 class EpollBackend final : public Backend {
  public:
-  EpollBackend(int epfd, int wakefd) : epfd_(epfd), wakefd_(wakefd), events_(1024) {}
-  ~EpollBackend() override {
-    ::close(wakefd_);
-    ::close(epfd_);
-  }
+  EpollBackend(int epfd, std::unique_ptr<WakeEvent> wake) : epfd_(epfd), wake_(std::move(wake)), events_(1024) {}
+  ~EpollBackend() override { ::close(epfd_); }
 
   BackendKind kind() const override { return BackendKind::epoll; }
 
@@ -67,9 +65,7 @@ class EpollBackend final : public Backend {
       const uint64_t id = events_[i].data.u64;
       const uint32_t what = events_[i].events;
       if (id == kWakeId) {
-        uint64_t v;
-        while (::read(wakefd_, &v, sizeof v) > 0) {
-        }
+        wake_->clear();
         continue;
       }
       if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
@@ -85,10 +81,7 @@ class EpollBackend final : public Backend {
     if (n == static_cast<int>(events_.size())) events_.resize(events_.size() * 2);
   }
 
-  void wake() override {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t r = ::write(wakefd_, &one, sizeof one);
-  }
+  void wake() override { wake_->signal(); }
 
  private:
   struct Entry {
@@ -108,7 +101,7 @@ class EpollBackend final : public Backend {
   }
 
   int epfd_;
-  int wakefd_;
+  std::unique_ptr<WakeEvent> wake_;
   std::vector<epoll_event> events_;
   SlotTable<Entry> entries_;
   std::vector<uint64_t> ready_;
@@ -124,17 +117,16 @@ std::unique_ptr<Backend> make_epoll_backend(std::string *error) {
     *error = std::string("epoll_create1: ") + std::strerror(errno);
     return nullptr;
   }
-  const int wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wakefd < 0) {
-    *error = std::string("eventfd: ") + std::strerror(errno);
+  auto wake = std::make_unique<WakeEvent>();
+  if (!wake->open(error)) {
     ::close(epfd);
     return nullptr;
   }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLET;
   ev.data.u64 = kWakeId;
-  ::epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev);
-  return std::make_unique<EpollBackend>(epfd, wakefd);
+  ::epoll_ctl(epfd, EPOLL_CTL_ADD, wake->fd(), &ev);
+  return std::make_unique<EpollBackend>(epfd, std::move(wake));
 }
 
 }  // namespace queuednet::detail

@@ -12,6 +12,12 @@
 //   so an idle connection holds no receive buffer. A multishot that ends (no CQE_F_MORE:
 //   ENOBUFS when buffers ran out, or the kernel's own limit) is re-armed and counted.
 //   set_reading(false) cancels it by user_data (ASYNC_CANCEL, 5.5).
+// - Hang-ups: each stream also has a one-shot poll for POLLRDHUP (with ERR and HUP). The
+//   kernel's multishot receive can miss a reset that lands while it reads the last bytes
+//   before it (seen on 6.18 about once in 800 resets mid-frame: the receive stays armed on a
+//   closed socket, and the connection would never be reported). When the poll fires and the
+//   receive is still armed, the receive is cancelled and re-armed: a fresh receive reads what
+//   is left, then the end or the error.
 // - Listeners: multishot accept (5.19). Out of descriptors, it ends with -EMFILE: reported to
 //   the loop, which backs off and re-enables it; the pending connections stay queued.
 // - UDP: multishot poll (5.13) for readability, then recvfrom() like the readiness backends,
@@ -28,7 +34,6 @@
 // SQPOLL is not used: it costs a kernel thread per ring spinning on a 2-core machine.
 #include <liburing.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -43,6 +48,7 @@
 #include "backends/backend.h"
 #include "backends/readiness_io.h"
 #include "backends/slot_table.h"
+#include "backends/wake_event.h"
 #include "log.h"
 
 namespace queuednet::detail {
@@ -56,7 +62,7 @@ constexpr int kSubmitRounds = 8;
 constexpr int kQuiesceRounds = 4096;  // each runs up to the kernel's batch of deferred work
 constexpr unsigned kMaxFixedFiles = 65536;  // registered-file slots (the kernel caps them at RLIMIT_NOFILE)
 
-enum Op : uint64_t { kRecv = 1, kAccept = 2, kSend = 3, kPollIn = 4, kPollOut = 5, kWake = 6, kCancel = 7 };
+enum Op : uint64_t { kRecv = 1, kAccept = 2, kSend = 3, kPollIn = 4, kPollOut = 5, kWake = 6, kCancel = 7, kHangUp = 8 };
 constexpr uint64_t tag(uint64_t id, Op op) { return (id << 4) | op; }
 
 bool transient_accept_error(int err) {
@@ -72,7 +78,6 @@ class IoUringBackend final : public Backend {
   ~IoUringBackend() override {
     if (ring_ready_) io_uring_queue_exit(&ring_);  // cancels what is in flight
     if (buf_ring_ != nullptr) ::munmap(buf_ring_, ring_bytes());
-    if (wakefd_ >= 0) ::close(wakefd_);
     if (rearms_ > 0) {
       log(LogLevel::info, "io_uring backend: " + std::to_string(rearms_) + " multishot re-arms, " +
                               std::to_string(enobufs_) + " of them after ENOBUFS");
@@ -119,11 +124,7 @@ class IoUringBackend final : public Backend {
     // so io_uring_enter skips looking it up (5.18). Registration is per thread, so a polled
     // ring, which any application thread may turn, keeps the plain descriptor.
     if (options.single_thread) io_uring_register_ring_fd(&ring_);
-    wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wakefd_ < 0) {
-      *error = std::string("eventfd: ") + std::strerror(errno);
-      return false;
-    }
+    if (!wake_.open(error)) return false;
     arm_wake();
     return true;
   }
@@ -140,6 +141,12 @@ class IoUringBackend final : public Backend {
       e.fixed = true;
     } else {
       e.target = fd;
+    }
+    if (kind == ChannelKind::stream) {
+      io_uring_sqe *sqe = get_sqe();
+      io_uring_prep_poll_add(sqe, e.target, POLLRDHUP);
+      if (e.fixed) sqe->flags |= IOSQE_FIXED_FILE;
+      io_uring_sqe_set_data64(sqe, tag(id, kHangUp));
     }
   }
 
@@ -174,14 +181,15 @@ class IoUringBackend final : public Backend {
     io_uring_sqe_set_data64(sqe, tag(id, kPollOut));
   }
 
-  void remove(uint64_t id, int) override {
+  void remove(uint64_t id, int fd) override {
     Entry *e = entries_.find(id);
     if (e == nullptr) return;
-    if (e->armed && !e->cancelling) cancel_read(id, *e);
-    // A send or poll still in flight holds the socket open after close(): a send to a peer
-    // that never reads would keep it open for good. Cancelled, the peer sees the close now.
-    cancel(tag(id, kSend));
-    cancel(tag(id, kPollOut));
+    // Every request still in flight on the socket (a read, a send, a poll) holds it open
+    // after close(): a send to a peer that never reads would keep it open for good. One
+    // cancel by descriptor (5.19) ends them all; the peer sees the close now.
+    io_uring_sqe *sqe = get_sqe();
+    io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+    io_uring_sqe_set_data64(sqe, tag(0, kCancel));
     const bool fixed = e->fixed;
     entries_.erase(id);
     // SQEs prepared this turn name the descriptor (or its slot) by number; the loop closes it
@@ -195,7 +203,9 @@ class IoUringBackend final : public Backend {
   }
 
   void wait(int timeout_ms, BackendEvents &events) override {
-    if (!ready_.empty()) timeout_ms = 0;
+    // Work already in hand (UDP sockets still readable, completions submit() held back) is
+    // handled now: sleeping first would leave it, a peer's reset say, until other traffic came.
+    if (!ready_.empty() || !later_.empty()) timeout_ms = 0;
     if (timeout_ms == 0) {
       if (io_uring_sq_ready(&ring_) > 0 || completion_work_pending()) io_uring_submit_and_get_events(&ring_);
     } else if (timeout_ms < 0) {
@@ -267,10 +277,7 @@ class IoUringBackend final : public Backend {
     }
   }
 
-  void wake() override {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t r = ::write(wakefd_, &one, sizeof one);
-  }
+  void wake() override { wake_.signal(); }
 
  private:
   struct Entry {
@@ -366,7 +373,7 @@ class IoUringBackend final : public Backend {
 
   void arm_wake() {
     io_uring_sqe *sqe = get_sqe();
-    io_uring_prep_poll_multishot(sqe, wakefd_, POLLIN);  // 5.13
+    io_uring_prep_poll_multishot(sqe, wake_.fd(), POLLIN);  // 5.13
     io_uring_sqe_set_data64(sqe, tag(0, kWake));
   }
 
@@ -487,13 +494,17 @@ class IoUringBackend final : public Backend {
       case kPollOut:
         if (entries_.find(id) != nullptr) events.on_writable(id);
         return;
-      case kWake: {
-        uint64_t v;
-        while (::read(wakefd_, &v, sizeof v) > 0) {
+      case kHangUp:
+        // The peer closed or reset. A receive still armed may have missed it: renew it (its
+        // final completion re-arms it, as reading is still wanted).
+        if (Entry *e = entries_.find(id); e != nullptr && c.res > 0 && e->armed && !e->cancelling) {
+          cancel_read(id, *e);
         }
+        return;
+      case kWake:
+        wake_.clear();
         if (last) arm_wake();
         return;
-      }
       case kCancel:
         return;
     }
@@ -506,7 +517,7 @@ class IoUringBackend final : public Backend {
   unsigned fixed_slots_ = 0;  // size of the registered-file table (0: none)
   io_uring_buf_ring *buf_ring_ = nullptr;
   unsigned char *buffers_ = nullptr;
-  int wakefd_ = -1;
+  WakeEvent wake_;
   SlotTable<Entry> entries_;
   std::vector<uint64_t> ready_;
   std::vector<uint64_t> again_;

@@ -2,28 +2,28 @@
 // (fd_set-based polling stops at 1,024). POLLIN is requested only while the loop reads a
 // socket, POLLOUT only while it has bytes waiting.
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "backends/backend.h"
 #include "backends/readiness_io.h"
 #include "backends/slot_table.h"
+#include "backends/wake_event.h"
 
 namespace queuednet::detail {
 namespace {
 
 class PollBackend final : public Backend {
  public:
-  explicit PollBackend(int wakefd) : wakefd_(wakefd) {
-    fds_.push_back(pollfd{wakefd, POLLIN, 0});
+  explicit PollBackend(std::unique_ptr<WakeEvent> wake) : wake_(std::move(wake)) {
+    fds_.push_back(pollfd{wake_->fd(), POLLIN, 0});
     ids_.push_back(0);
   }
-  ~PollBackend() override { ::close(wakefd_); }
 
   BackendKind kind() const override { return BackendKind::poll; }
 
@@ -66,11 +66,7 @@ class PollBackend final : public Backend {
     const int n = ::poll(fds_.data(), fds_.size(), timeout_ms);
     fired_.clear();  // callbacks reorder fds_, so copy first
     if (n > 0) {
-      if (fds_[0].revents & POLLIN) {
-        uint64_t v;
-        while (::read(wakefd_, &v, sizeof v) > 0) {
-        }
-      }
+      if (fds_[0].revents & POLLIN) wake_->clear();
       for (size_t i = 1; i < fds_.size(); ++i) {
         if (fds_[i].revents != 0) fired_.emplace_back(ids_[i], fds_[i].revents);
       }
@@ -88,10 +84,7 @@ class PollBackend final : public Backend {
     again_.clear();
   }
 
-  void wake() override {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t r = ::write(wakefd_, &one, sizeof one);
-  }
+  void wake() override { wake_->signal(); }
 
  private:
   struct Entry {
@@ -131,7 +124,7 @@ class PollBackend final : public Backend {
     if (d == Drain::more) ready_.push_back(id);
   }
 
-  int wakefd_;
+  std::unique_ptr<WakeEvent> wake_;
   std::vector<pollfd> fds_;
   std::vector<uint64_t> ids_;
   SlotTable<Entry> entries_;
@@ -144,12 +137,9 @@ class PollBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_poll_backend(std::string *error) {
-  const int wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wakefd < 0) {
-    *error = std::string("eventfd: ") + std::strerror(errno);
-    return nullptr;
-  }
-  return std::make_unique<PollBackend>(wakefd);
+  auto wake = std::make_unique<WakeEvent>();
+  if (!wake->open(error)) return nullptr;
+  return std::make_unique<PollBackend>(std::move(wake));
 }
 
 }  // namespace queuednet::detail
