@@ -11,7 +11,7 @@
 // - Streams: multishot receive (6.0) selecting buffers from the provided-buffer ring (5.19),
 //   so an idle connection holds no receive buffer. A multishot that ends (no CQE_F_MORE:
 //   ENOBUFS when buffers ran out, or the kernel's own limit) is re-armed and counted.
-//   set_reading(false) cancels it by user_data (ASYNC_CANCEL, 5.5).
+//   set_reading(false) cancels it by user_data (ASYNC_CANCEL with CANCEL_ALL, 5.19).
 // - Hang-ups: each stream also has a one-shot poll for POLLRDHUP (with ERR and HUP). The
 //   kernel's multishot receive can miss a reset that lands while it reads the last bytes
 //   before it (seen on 6.18 about once in 800 resets mid-frame: the receive stays armed on a
@@ -78,9 +78,10 @@ class IoUringBackend final : public Backend {
   ~IoUringBackend() override {
     if (ring_ready_) io_uring_queue_exit(&ring_);  // cancels what is in flight
     if (buf_ring_ != nullptr) ::munmap(buf_ring_, ring_bytes());
-    if (rearms_ > 0) {
+    if (rearms_ > 0 || renewals_ > 0) {
       log(LogLevel::info, "io_uring backend: " + std::to_string(rearms_) + " multishot re-arms, " +
-                              std::to_string(enobufs_) + " of them after ENOBUFS");
+                              std::to_string(enobufs_) + " of them after ENOBUFS; " + std::to_string(renewals_) +
+                              " receives renewed after a hang-up");
     }
   }
 
@@ -181,15 +182,16 @@ class IoUringBackend final : public Backend {
     io_uring_sqe_set_data64(sqe, tag(id, kPollOut));
   }
 
-  void remove(uint64_t id, int fd) override {
+  void remove(uint64_t id, int) override {
     Entry *e = entries_.find(id);
     if (e == nullptr) return;
     // Every request still in flight on the socket (a read, a send, a poll) holds it open
-    // after close(): a send to a peer that never reads would keep it open for good. One
-    // cancel by descriptor (5.19) ends them all; the peer sees the close now.
-    io_uring_sqe *sqe = get_sqe();
-    io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
-    io_uring_sqe_set_data64(sqe, tag(0, kCancel));
+    // after close(): a send to a peer that never reads would keep it open for good.
+    // Cancelled, the peer sees the close now. By user_data, which carries the channel's
+    // generation: a cancel by descriptor would search every poll on the ring, and one that
+    // ran late would hit the next socket given the same number.
+    if (e->armed && !e->cancelling) cancel_read(id, *e);
+    for (Op op : {kSend, kPollOut, kHangUp}) cancel(tag(id, op));
     const bool fixed = e->fixed;
     entries_.erase(id);
     // SQEs prepared this turn name the descriptor (or its slot) by number; the loop closes it
@@ -239,6 +241,7 @@ class IoUringBackend final : public Backend {
         io_uring_submit(&ring_);
       }
     }
+    renew_hung_up();
     again_.swap(ready_);
     for (uint64_t id : again_) read_datagrams(id, events);
     again_.clear();
@@ -424,6 +427,18 @@ class IoUringBackend final : public Backend {
     arm(id, *e);
   }
 
+  // The peer closed or reset these streams. A receive still armed may have missed it: renew
+  // it (its final completion re-arms it, as reading is still wanted).
+  void renew_hung_up() {
+    for (uint64_t id : hung_up_) {
+      if (Entry *e = entries_.find(id); e != nullptr && e->armed && !e->cancelling) {
+        cancel_read(id, *e);
+        ++renewals_;
+      }
+    }
+    hung_up_.clear();
+  }
+
   void check_overflow() {
     if (!overflow_logged_ && (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_CQ_OVERFLOW)) {
       overflow_logged_ = true;
@@ -495,11 +510,7 @@ class IoUringBackend final : public Backend {
         if (entries_.find(id) != nullptr) events.on_writable(id);
         return;
       case kHangUp:
-        // The peer closed or reset. A receive still armed may have missed it: renew it (its
-        // final completion re-arms it, as reading is still wanted).
-        if (Entry *e = entries_.find(id); e != nullptr && c.res > 0 && e->armed && !e->cancelling) {
-          cancel_read(id, *e);
-        }
+        if (c.res > 0) hung_up_.push_back(id);  // after this batch: its receive may end in it
         return;
       case kWake:
         wake_.clear();
@@ -522,8 +533,10 @@ class IoUringBackend final : public Backend {
   std::vector<uint64_t> ready_;
   std::vector<uint64_t> again_;
   std::vector<io_uring_cqe> later_;  // completions submit() left for wait()
+  std::vector<uint64_t> hung_up_;    // streams whose hang-up poll fired in this wait()
   ReadinessIo io_;
   uint64_t rearms_ = 0, enobufs_ = 0;
+  uint64_t renewals_ = 0;  // receives renewed after a hang-up (see the header)
   bool overflow_logged_ = false;
 };
 

@@ -31,10 +31,12 @@ template <class T, class Available>
 bool wait_for_queue(Engine &engine, ResultQueue<T> &queue, double timeout, Available available) {
   const auto deadline = deadline_after(timeout);
   for (;;) {
-    if (available()) return true;
-    if (engine.is_shut_down()) return false;
     const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return false;
+    // Polled with time left, the blocking turn below returns at once when anything is ready:
+    // a non-blocking turn before it would only add a system call.
+    const bool turn_below = engine.polled() && now < deadline;
+    if (turn_below ? !queue.empty() : available()) return true;
+    if (engine.is_shut_down() || now >= deadline) return false;
     if (!engine.polled()) return queue.wait(deadline - now);
     const int activity = engine.poll(millis_until(deadline));
     if (activity > 0) return available();  // e.g. a new connection: let the caller see it
