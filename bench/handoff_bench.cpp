@@ -48,7 +48,7 @@ void loop_thread(Rig &rig, uint32_t index, std::atomic<int64_t> &answered) {
   const std::shared_ptr<Connection> &c = rig.connections[index];
   detail::ConnectionCore &core = ConnectionAccess::core(*c);
   const unsigned char payload[32] = {};
-  std::vector<unsigned char> out;
+  detail::ByteBuffer out;
   detail::QueuedDatagram batch[kBatch];
   std::shared_ptr<Connection> request;
   uint64_t delivered = 0;
@@ -90,7 +90,8 @@ void app_thread(Rig &rig, std::atomic<int64_t> &answered, int64_t total) {
     bool need_sync;
     {
       std::lock_guard lock(core.mutex);
-      detail::append_tcp_frame(core.pending, d.data(), d.size, config);
+      detail::write_tcp_frame(core.pending.append(detail::tcp_header_bytes(config) + d.size), d.data(), d.size,
+                              config);
       need_sync = !core.sync_queued;
       core.sync_queued = true;
     }

@@ -32,17 +32,16 @@ ConnectionManager *Connection::get_manager() const {
 Connection::Kind Connection::get_kind() const { return core_->kind; }
 int Connection::get_fd() const { return core_->fd.load(); }
 bool Connection::is_open() const { return core_->fd.load() >= 0; }
-size_t Connection::get_pending_output() const { return core_->queued_bytes.load(); }
+size_t Connection::get_pending_output() const { return core_->queued_bytes(); }
 
 ConnectionStatistics Connection::get_statistics() const {
   ConnectionStatistics s;
   s.datagrams_in = core_->datagrams_in.load(std::memory_order_relaxed);
   s.bytes_in = core_->bytes_in.load(std::memory_order_relaxed);
   s.datagrams_dropped = core_->datagrams_dropped.load(std::memory_order_relaxed);
-  s.bytes_queued = core_->queued_bytes.load(std::memory_order_relaxed);
-  std::lock_guard lock(core_->mutex);
-  s.datagrams_out = core_->datagrams_out;
-  s.bytes_out = core_->bytes_out;
+  s.bytes_queued = core_->queued_bytes();
+  s.datagrams_out = core_->datagrams_out.load(std::memory_order_relaxed);
+  s.bytes_out = core_->bytes_out.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -6,6 +6,7 @@
 #include "engine/connection_core.h"
 #include "engine/engine.h"
 #include "engine/event_loop.h"
+#include "engine/loop_counters.h"
 #include "engine/socket_ops.h"
 #include "error_record.h"
 #include "framing/frame_encoder.h"
@@ -32,6 +33,16 @@ ConnectionWriter::~ConnectionWriter() = default;
 
 bool ConnectionWriter::check_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind,
                                         const char *what) {
+  if (!shut_down_.load(std::memory_order_relaxed) && !engine_->is_shut_down() && connection &&
+      ConnectionAccess::core(*connection).owner == engine_.get() && ConnectionAccess::core(*connection).kind == kind)
+      [[likely]] {
+    return true;
+  }
+  return reject_connection(connection, kind, what);
+}
+
+bool ConnectionWriter::reject_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind,
+                                         const char *what) {
   if (shut_down_.load(std::memory_order_relaxed) || engine_->is_shut_down()) {
     detail::set_last_error_quiet(make_error_code(errc::shut_down), std::string(what) + ": the writer is shut down");
     return false;
@@ -51,52 +62,85 @@ bool ConnectionWriter::check_connection(const std::shared_ptr<Connection> &conne
   return true;
 }
 
-ConnectionWriter::Admission ConnectionWriter::admit(detail::ConnectionCore &core, size_t bytes, bool block,
-                                                   const char *what) {
-  if (core.fd.load(std::memory_order_relaxed) < 0 || core.close_requested.load(std::memory_order_relaxed) ||
-      core.kill_requested) {
-    detail::set_last_error_quiet(make_error_code(errc::connection_closed), std::string(what) + ": the connection is closed");
-    return Admission::refused;
-  }
-  const size_t queued = core.queued_bytes.load(std::memory_order_relaxed);
-  if (!block && queued >= max_queue_bytes_.load(std::memory_order_relaxed)) {
-    detail::set_last_error_quiet(make_error_code(errc::output_buffer_full),
-                                 std::string(what) + ": " + std::to_string(queued) + " bytes already wait for " +
-                                     core.address.to_string() + " (high-water mark " +
-                                     std::to_string(max_queue_bytes_.load()) + ")");
-    return Admission::refused;
-  }
-  if (queued + bytes > hard_limit_bytes_.load(std::memory_order_relaxed)) {
-    detail::set_last_error_quiet(make_error_code(errc::slow_consumer),
-                                 std::string(what) + ": output to " + core.address.to_string() +
-                                     " passed the hard limit; closing it as a slow consumer");
-    detail::log(detail::LogLevel::warning, "closing " + core.address.to_string() + " as a slow consumer: " +
-                                               std::to_string(queued) + " byte(s) unread (hard limit " +
-                                               std::to_string(hard_limit_bytes_.load()) + ")");
-    core.kill_requested = true;  // later sends are refused as closed: logged once
-    return Admission::kill;
-  }
-  return Admission::ok;
-}
+namespace {
 
-bool ConnectionWriter::hand_over(const std::shared_ptr<Connection> &connection, size_t bytes, bool need_sync,
-                                 bool killed, const char *what) {
+enum class Admission { ok, refused, kill };
+
+// Whether `bytes` more may be queued on `core` (its mutex held): refused (closed, or past the
+// high-water mark `max_queue` unless `block`), or kill: past `hard_limit`, the connection is
+// marked a slow consumer.
+struct Admit {
+  size_t max_queue, hard_limit;
+  bool block;
+  const char *what;
+
+  Admission operator()(detail::ConnectionCore &core, size_t bytes) const {
+    const size_t queued = core.queued_bytes();
+    if (core.fd.load(std::memory_order_relaxed) >= 0 && !core.close_requested.load(std::memory_order_relaxed) &&
+        !core.kill_requested && (block || queued < max_queue) && queued + bytes <= hard_limit) [[likely]] {
+      return Admission::ok;
+    }
+    return refuse(core, bytes);
+  }
+
+  [[gnu::cold]] [[gnu::noinline]] Admission refuse(detail::ConnectionCore &core, size_t bytes) const {
+    if (core.fd.load(std::memory_order_relaxed) < 0 || core.close_requested.load(std::memory_order_relaxed) ||
+        core.kill_requested) {
+      detail::set_last_error_quiet(make_error_code(errc::connection_closed),
+                                   std::string(what) + ": the connection is closed");
+      return Admission::refused;
+    }
+    const size_t queued = core.queued_bytes();
+    if (!block && queued >= max_queue) {
+      detail::set_last_error_quiet(make_error_code(errc::output_buffer_full),
+                                   std::string(what) + ": " + std::to_string(queued) + " bytes already wait for " +
+                                       core.address.to_string() + " (high-water mark " + std::to_string(max_queue) +
+                                       ")");
+      return Admission::refused;
+    }
+    if (queued + bytes > hard_limit) {
+      detail::set_last_error_quiet(make_error_code(errc::slow_consumer),
+                                   std::string(what) + ": output to " + core.address.to_string() +
+                                       " passed the hard limit; closing it as a slow consumer");
+      detail::log(detail::LogLevel::warning, "closing " + core.address.to_string() + " as a slow consumer: " +
+                                                 std::to_string(queued) + " byte(s) unread (hard limit " +
+                                                 std::to_string(hard_limit) + ")");
+      core.kill_requested = true;  // later sends are refused as closed: logged once
+      return Admission::kill;
+    }
+    return Admission::ok;
+  }
+};
+
+}  // namespace
+
+bool ConnectionWriter::hand_over(const std::shared_ptr<Connection> &connection, bool need_sync, bool killed,
+                                 const char *what) {
   detail::ConnectionCore &core = ConnectionAccess::core(*connection);
   detail::EventLoop &loop = engine_->loop_of(*connection);
   if (killed) {
     loop.sync(connection);
     return false;
   }
-  engine_->queued_output().add(static_cast<int64_t>(bytes));
   loop.output_queued(connection, need_sync);
   // Polled mode writes on this thread when nothing waits to be read: a failed write closed the
   // connection, and send() says so (the reset is still reported once).
-  if (core.fd.load(std::memory_order_acquire) < 0) {
-    detail::set_last_error(make_error_code(errc::connection_closed),
-                           std::string(what) + ": writing to " + core.address.to_string() + " failed; connection closed");
-    return false;
-  }
-  return true;
+  if (core.fd.load(std::memory_order_acquire) >= 0) [[likely]] return true;
+  write_failed(core, what);
+  return false;
+}
+
+void ConnectionWriter::write_failed(detail::ConnectionCore &core, const char *what) {
+  detail::set_last_error(make_error_code(errc::connection_closed),
+                         std::string(what) + ": writing to " + core.address.to_string() + " failed; connection closed");
+}
+
+bool ConnectionWriter::too_large(size_t size, const detail::FrameConfig &config) {
+  detail::set_last_error(make_error_code(errc::datagram_too_large),
+                         "Attempt to send TCP datagram of " + std::to_string(size) + " bytes--too long! (a " +
+                             std::to_string(config.header_size) + "-byte header carries at most " +
+                             std::to_string(detail::max_tcp_payload(config)) + ")");
+  return false;
 }
 
 bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Connection> &connection, bool block) {
@@ -104,26 +148,22 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
   const detail::FrameConfig config{header_size_.load(std::memory_order_relaxed), raw_.load(std::memory_order_relaxed),
                                    detail::kDefaultMaxDatagramSize};
   const size_t size = datagram.get_length();
-  if (size > detail::max_tcp_payload(config)) {
-    detail::set_last_error(make_error_code(errc::datagram_too_large),
-                           "Attempt to send TCP datagram of " + std::to_string(size) + " bytes--too long! (a " +
-                               std::to_string(config.header_size) + "-byte header carries at most " +
-                               std::to_string(detail::max_tcp_payload(config)) + ")");
-    return false;
-  }
-  const size_t frame = size + (config.stream_unframed() ? 0 : static_cast<size_t>(config.header_size));
+  if (size > detail::max_tcp_payload(config)) [[unlikely]] return too_large(size, config);
+  const size_t frame = detail::tcp_header_bytes(config) + size;
   detail::ConnectionCore &core = ConnectionAccess::core(*connection);
   bool need_sync, killed = false, held = false;
   {
+    const Admit admit{max_queue_bytes_.load(std::memory_order_relaxed), hard_limit_bytes_.load(std::memory_order_relaxed),
+                      block, "send"};
     std::lock_guard lock(core.mutex);
-    const Admission a = admit(core, frame, block, "send");
+    const Admission a = admit(core, frame);
     if (a == Admission::refused) return false;
     killed = a == Admission::kill;
     if (!killed) {
-      detail::append_tcp_frame(core.pending, static_cast<const unsigned char *>(datagram.get_data()), size, config);
-      core.queued_bytes.fetch_add(frame, std::memory_order_relaxed);
-      ++core.datagrams_out;
-      core.bytes_out += frame;
+      detail::write_tcp_frame(core.pending.append(frame), static_cast<const unsigned char *>(datagram.get_data()), size,
+                              config);
+      detail::count(core.datagrams_out);  // under the lock: no locked instruction
+      detail::count(core.bytes_out, frame);
       // collect-tcp holds the bytes until its interval has passed (no clock read when off).
       if (core.collect_tcp) {
         const auto now = std::chrono::steady_clock::now();
@@ -135,11 +175,8 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     need_sync = !held && !core.sync_queued;
     if (!held && !killed) core.sync_queued = true;
   }
-  if (held) {
-    engine_->queued_output().add(static_cast<int64_t>(frame));
-    return true;
-  }
-  return hand_over(connection, killed ? 0 : frame, need_sync, killed, "send");
+  if (held) return true;
+  return hand_over(connection, need_sync, killed, "send");
 }
 
 bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Connection> &connection,
@@ -157,8 +194,10 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
   bool need_sync, killed = false;
   uint64_t number = 0;
   {
+    const Admit admit{max_queue_bytes_.load(std::memory_order_relaxed), hard_limit_bytes_.load(std::memory_order_relaxed),
+                      block, "send(UDP)"};
     std::lock_guard lock(core.mutex);
-    const Admission a = admit(core, packet, block, "send(UDP)");
+    const Admission a = admit(core, packet);
     if (a == Admission::refused) return false;
     killed = a == Admission::kill;
     if (!killed) {
@@ -167,18 +206,17 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
       p.to_len = detail::destination_for(address, core.address.get_family(), p.to);
       p.offset = static_cast<uint32_t>(q.bytes.size());
       p.size = static_cast<uint32_t>(packet);
-      p.number = ++core.datagrams_out;
-      number = p.number;
+      number = p.number = core.datagrams_out.load(std::memory_order_relaxed) + 1;
+      core.datagrams_out.store(number, std::memory_order_relaxed);  // under the lock
       detail::append_udp_packet(q.bytes, static_cast<const unsigned char *>(datagram.get_data()),
                                 datagram.get_length(), config);
       q.packets.push_back(p);
-      core.queued_bytes.fetch_add(packet, std::memory_order_relaxed);
-      core.bytes_out += packet;
+      detail::count(core.bytes_out, packet);
     }
     need_sync = !core.sync_queued;
     if (!killed) core.sync_queued = true;
   }
-  if (!hand_over(connection, killed ? 0 : packet, need_sync, killed, "send(UDP)")) return false;
+  if (!hand_over(connection, need_sync, killed, "send(UDP)")) return false;
   // Polled mode writes on this thread when nothing waits to be read: if the kernel refused
   // this very packet, say so (the socket stays open; UDP failures close nothing).
   if (core.udp_failed_number.load(std::memory_order_acquire) == number) {

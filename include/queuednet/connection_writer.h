@@ -47,6 +47,7 @@ class ConnectionManager;
 namespace detail {
 class Engine;
 struct ConnectionCore;
+struct FrameConfig;
 }  // namespace detail
 
 class ConnectionWriter {
@@ -97,14 +98,15 @@ class ConnectionWriter {
   void shutdown();
 
  private:
+  // Whether `connection` can be written by this writer; false with last_error() set if not.
   bool check_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind, const char *what);
-  enum class Admission { ok, refused, kill };
-  // Whether `bytes` more may be queued (core.mutex held): refused (closed, or past the
-  // high-water mark), or kill: past the hard limit, the connection is marked a slow consumer.
-  Admission admit(detail::ConnectionCore &core, size_t bytes, bool block, const char *what);
+  [[gnu::cold]] bool reject_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind,
+                                       const char *what);
   // Tells the owning loop; false if the connection was killed or its write failed.
-  bool hand_over(const std::shared_ptr<Connection> &connection, size_t bytes, bool need_sync, bool killed,
+  bool hand_over(const std::shared_ptr<Connection> &connection, bool need_sync, bool killed,
                  const char *what);
+  [[gnu::cold]] static void write_failed(detail::ConnectionCore &core, const char *what);
+  [[gnu::cold]] static bool too_large(size_t size, const detail::FrameConfig &config);
 
   std::shared_ptr<detail::Engine> engine_;
   std::atomic<int> header_size_;

@@ -50,7 +50,7 @@ class QueuedConnectionReader : public ConnectionReader {
   uint64_t get_num_dropped() const;
 
  private:
-  bool take(detail::QueuedDatagram &item);
+  detail::QueuedDatagram *take();
   static void fill(Datagram &result, detail::QueuedDatagram &item);
 };
 

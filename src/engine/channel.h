@@ -37,7 +37,7 @@ struct Channel {
   Clock::time_point last_release{};   // fault injection: release times stay in order
 
   // Output.
-  std::vector<unsigned char> out;  // being written; the kernel may hold it (send_pending)
+  ByteBuffer out;  // being written; the kernel may hold it (send_pending)
   size_t out_off = 0;
   PacketQueue packets;  // UDP packets being sent; the first packets_off are gone
   size_t packets_off = 0;

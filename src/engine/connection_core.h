@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "queuednet/connection.h"
+#include "engine/byte_buffer.h"
+#include "engine/spin_lock.h"
 #include "queuednet/net_address.h"
 
 namespace queuednet::detail {
@@ -69,24 +71,36 @@ struct InputAccount {
 struct ConnectionCore {
   ConnectionCore(const std::shared_ptr<Engine> &engine_, int fd_, Connection::Kind kind_, uint32_t loop_,
                  NetAddress address_)
-      : engine(engine_), owner(engine_.get()), kind(kind_), loop_index(loop_), address(address_), fd(fd_) {}
+      : engine(engine_), owner(engine_.get()), kind(kind_), loop_index(loop_), fd(fd_), address(address_) {}
 
   const std::weak_ptr<Engine> engine;
   const Engine *const owner;  // identity of the engine, for checks on the hot path
   const Connection::Kind kind;
   const uint32_t loop_index;  // the loop that owns it, for life
-  const NetAddress address;   // peer (stream) or local (listener, UDP)
 
   std::atomic<int> fd;  // -1 once closed (closed under `mutex`)
   std::atomic<bool> reset_reported{false};
   std::atomic<bool> close_requested{false};
-  std::atomic<bool> in_reader{false};   // a connection feeds at most one reader or listener
-  std::atomic<size_t> queued_bytes{0};  // accepted from writers, not yet taken by the kernel
+  std::atomic<bool> in_reader{false};  // a connection feeds at most one reader or listener
+
+  // Output accounting, with no locked instruction: writers add what send() accepted (under
+  // `mutex`, so each add is a plain load and store), the owning loop adds what the kernel took
+  // or what was discarded (it is the only writer of bytes_settled). The difference is what is
+  // still queued. Readable from any thread.
+  std::atomic<uint64_t> datagrams_out{0};  // accepted by send(), with their framed bytes
+  std::atomic<uint64_t> bytes_out{0};
+  std::atomic<uint64_t> bytes_settled{0};  // written to the kernel, or discarded
+  size_t queued_bytes() const {
+    const uint64_t settled = bytes_settled.load(std::memory_order_relaxed);
+    const uint64_t out = bytes_out.load(std::memory_order_relaxed);
+    return out > settled ? static_cast<size_t>(out - settled) : 0;
+  }
 
   // Output and requests, under `mutex` (also held while the loop closes `fd`, against
-  // setsockopt on a reused descriptor).
-  std::mutex mutex;
-  std::vector<unsigned char> pending;  // framed TCP bytes, in send order
+  // setsockopt on a reused descriptor). What send() touches comes first, on as few cache
+  // lines as it can.
+  SpinLock mutex;
+  ByteBuffer pending;                  // framed TCP bytes, in send order
   PacketQueue packets;                 // UDP packets, in send order
   bool sync_queued = false;     // the loop was asked to look at it and has not taken `pending` yet
   bool kill_requested = false;  // slow consumer: close at once, discarding output
@@ -95,12 +109,10 @@ struct ConnectionCore {
   double collect_interval = 0.2;
   std::chrono::steady_clock::time_point last_flush{};
   size_t held_bytes = 0;  // collect-tcp: the tail of `pending` that waits for a flush
-  uint64_t datagrams_out = 0;  // accepted by send(), with their framed bytes
-  uint64_t bytes_out = 0;
 
   // Who gets what the loop reads, under `member_mutex`. The loop holds it while it pushes a
   // batch, so once remove_connection() has cleared `reader`, nothing more reaches that reader.
-  std::mutex member_mutex;
+  SpinLock member_mutex;
   std::shared_ptr<ReaderCore> reader;
   std::shared_ptr<ListenerCore> listener;
 
@@ -114,6 +126,8 @@ struct ConnectionCore {
   // polled send() whose own packet failed can say so.
   std::atomic<uint64_t> udp_failed_number{0};
   std::atomic<int> udp_failed_errno{0};
+
+  const NetAddress address;  // peer (stream) or local (listener, UDP)
 
   // collect-tcp: whether bytes sent `now` should stay held (the interval since the last flush
   // has not passed). A connection that never flushed holds nothing. Call with `mutex` held.

@@ -98,7 +98,6 @@ std::shared_ptr<Connection> Engine::adopt(int fd, Connection::Kind kind, const N
   return c;
 }
 
-EventLoop &Engine::loop_of(const Connection &c) { return *loops_[ConnectionAccess::core(c).loop_index]; }
 
 bool Engine::unregister(const Connection *c) {
   std::lock_guard lock(registry_mutex_);
@@ -111,8 +110,13 @@ size_t Engine::num_registered() const {
 }
 
 size_t Engine::total_pending_output() const {
-  const int64_t n = queued_output_.sum();
-  return n > 0 ? static_cast<size_t>(n) : 0;
+  if (!started_.load(std::memory_order_acquire)) return 0;
+  uint64_t seen = 0, settled = 0;
+  for (const auto &loop : loops_) {
+    settled += loop->counters().bytes_settled.load(std::memory_order_relaxed);
+    seen += loop->counters().bytes_out.load(std::memory_order_relaxed);
+  }
+  return seen > settled ? static_cast<size_t>(seen - settled) : 0;
 }
 
 void Engine::report_reset(const std::shared_ptr<Connection> &c, uint32_t loop, const std::string &why) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "engine/connection_core.h"
 #include "engine/result_queue.h"
 #include "engine/sharded_counter.h"
 #include "queuednet/connection.h"
@@ -46,12 +47,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // get TCP_NODELAY unless the default is off). nullptr, with the socket closed and *why set,
   // when the engine is shut down or its workers cannot start.
   std::shared_ptr<Connection> adopt(int fd, Connection::Kind kind, const NetAddress &address, std::string *why);
-  EventLoop &loop_of(const Connection &c);
+  EventLoop &loop_of(const Connection &c) { return *loops_[ConnectionAccess::core(c).loop_index]; }
   // True if it was registered (and is no longer).
   bool unregister(const Connection *c);
   size_t num_registered() const;
-  // Bytes writers accepted that the kernel has not taken yet, over every connection.
-  ShardedCounter &queued_output() { return queued_output_; }
+  // Bytes writers accepted that the kernel has not taken yet, over every connection, as far
+  // as the loops have seen them (a loop sees a send() when it next writes that connection).
   size_t total_pending_output() const;
   // Polled mode: datagrams delivered to reader queues and not taken yet. The write rule's
   // "nothing is waiting to be read" is this count being zero.
@@ -109,7 +110,6 @@ class Engine : public std::enable_shared_from_this<Engine> {
   mutable std::mutex registry_mutex_;
   std::unordered_map<const Connection *, std::shared_ptr<Connection>> registry_;
   ResultQueue<std::shared_ptr<Connection>> resets_;
-  ShardedCounter queued_output_;
   std::atomic<int64_t> waiting_datagrams_{0};
   std::atomic<uint64_t> resets_reported_{0};
 

@@ -31,6 +31,7 @@ EventLoop::EventLoop(Engine &engine, uint32_t index, std::unique_ptr<Backend> ba
       index_(index),
       backend_(std::move(backend)),
       threaded_(backend_ == nullptr),
+      waiting_(engine.waiting_datagrams()),
       task_batch_(kTaskBatch),
       batch_(kDeliveryBatch),
       rng_(static_cast<std::minstd_rand::result_type>(Clock::now().time_since_epoch().count() + index)) {}
@@ -66,7 +67,7 @@ void EventLoop::sync(const std::shared_ptr<Connection> &c) {
   post(c);
 }
 
-void EventLoop::output_queued(const std::shared_ptr<Connection> &c, bool need_sync) {
+void EventLoop::write_rule(const std::shared_ptr<Connection> &c, bool need_sync) {
   if (threaded_) {
     if (need_sync) enqueue(c);
     // The application has taken every datagram of this connection: this is (likely) its last
@@ -77,7 +78,7 @@ void EventLoop::output_queued(const std::shared_ptr<Connection> &c, bool need_sy
   // Polled mode. Mid-drain, a connection already marked has nothing to do here.
   ConnectionCore &core = ConnectionAccess::core(*c);
   const bool waiting = engine_.waiting_datagrams().load(std::memory_order_relaxed) > 0;
-  const bool eager = core.queued_bytes.load(std::memory_order_relaxed) >= kEagerFlushBytes;
+  const bool eager = core.queued_bytes() >= kEagerFlushBytes;
   if (!need_sync && waiting && !eager) return;
   if (!try_enter()) {  // another thread turns the loop: it writes at the end of its turn
     if (need_sync) post(c);
@@ -85,10 +86,12 @@ void EventLoop::output_queued(const std::shared_ptr<Connection> &c, bool need_sy
   }
   drain_tasks();
   if (need_sync) apply(c);
+  Channel *ch = find(core.channel_id);
+  if (ch != nullptr && !need_sync) count_output(*ch);  // not marked: its socket is full
   if (!waiting) {
     flush_dirty();
     backend_->submit(*this);
-  } else if (Channel *ch = find(core.channel_id); ch != nullptr && eager) {
+  } else if (ch != nullptr && eager) {
     write(*ch);
     backend_->submit(*this);
   }
@@ -189,6 +192,7 @@ void EventLoop::turn(int timeout_ms) {
   drain_tasks();
   flush_dirty();
   run_timers();
+  if (!blocked_.empty()) count_blocked_output();
   if (!threaded_) backend_->submit(*this);  // a polled loop may not turn again for a while
   notify_touched();
 }
@@ -403,7 +407,7 @@ void EventLoop::run_timers() {
     if (ch->lingering) {
       check_lingering(*ch);
     } else if (ch->closing) {
-      log(LogLevel::warning, "close timeout: discarding " + std::to_string(ch->core->queued_bytes.load()) +
+      log(LogLevel::warning, "close timeout: discarding " + std::to_string(ch->core->queued_bytes()) +
                                  " unsent byte(s) to " + ch->core->address.to_string());
       destroy(*ch, false, "");
     } else if (ch->backing_off) {

@@ -72,7 +72,15 @@ class EventLoop final : public BackendEvents {
   // close, kill, output).
   void sync(const std::shared_ptr<Connection> &c);
   // A writer appended output to `c` (need_sync: it was not marked yet). Applies the write rule.
-  void output_queued(const std::shared_ptr<Connection> &c, bool need_sync);
+  void output_queued(const std::shared_ptr<Connection> &c, bool need_sync) {
+    // Polled mode, in the middle of a drain, to a connection already marked: its write waits
+    // for the end of the drain. Most sends stop here.
+    if (!threaded_ && !need_sync && waiting_.load(std::memory_order_relaxed) > 0 &&
+        ConnectionAccess::core(*c).queued_bytes() < kEagerFlushBytes) {
+      return;
+    }
+    write_rule(c, need_sync);
+  }
   // Writes the connection's output now (polled) or makes the worker write it at once.
   void flush(const std::shared_ptr<Connection> &c);
   // Threaded mode: the application is going idle; a worker with requests waiting handles them.
@@ -108,8 +116,10 @@ class EventLoop final : public BackendEvents {
   void on_send_complete(uint64_t id, ssize_t result) override;
 
  private:
-  // A batch of datagrams for one reader, pushed at once (in loop_input.cpp).
+  // A batch of datagrams for one reader, pushed at once, and the budget it fills (in
+  // loop_input.cpp).
   class Delivery;
+  struct InputLimit;
   struct Touched {
     std::shared_ptr<void> owner;  // keeps the queue alive until notified
     QueueSignal *signal;
@@ -117,6 +127,7 @@ class EventLoop final : public BackendEvents {
 
   // Turning (event_loop.cpp).
   void run(BackendKind kind);
+  void write_rule(const std::shared_ptr<Connection> &c, bool need_sync);  // output_queued's other cases
   void enqueue(const std::shared_ptr<Connection> &c);  // a request for a later drain
   void post(const std::shared_ptr<Connection> &c);     // ... and wake the worker
   void wake_worker();
@@ -153,7 +164,6 @@ class EventLoop final : public BackendEvents {
   void pause(Channel &ch);
   void resume(Channel &ch);
   bool below_low_water(Channel &ch);
-  bool over_budget(const Channel &ch, const ReaderCore &reader, uint64_t consumed) const;
   void half_close(Channel &ch);
   void release_delayed();
   Clock::time_point release_time(Channel &ch, const ReaderCore &reader);
@@ -174,8 +184,14 @@ class EventLoop final : public BackendEvents {
   // Everything queued is written: stops waiting for writability; a closing channel closes
   // (false: it may be gone).
   bool drained(Channel &ch);
-  // Adds what send() accepted since the last call to the loop's counters (core.mutex held).
+  // Adds what send() accepted since the last call to the loop's counters.
   void count_output(Channel &ch);
+  // ... for every channel waiting for writability (sends to them mark nothing for writing).
+  void count_blocked_output();
+  // `bytes` of the connection's output were written to the kernel or discarded.
+  void settle_output(Channel &ch, uint64_t bytes);
+  // Discards the rest (core.mutex held, so no send() adds to it meanwhile); returns its size.
+  size_t settle_all_output(Channel &ch);
   void begin_close(Channel &ch, Clock::time_point deadline);
   // A closing channel's output is all with the kernel: closes it without losing any of it.
   void finish_close(Channel &ch);
@@ -191,6 +207,7 @@ class EventLoop final : public BackendEvents {
   const uint32_t index_;
   std::unique_ptr<Backend> backend_;
   const bool threaded_;
+  std::atomic<int64_t> &waiting_;  // the engine's waiting_datagrams (polled mode)
 
   // Who turns the loop.
   std::mutex turn_mutex_;
@@ -216,6 +233,7 @@ class EventLoop final : public BackendEvents {
   std::vector<uint64_t> dirty_;
   std::vector<uint64_t> flushing_;
   std::vector<uint64_t> timed_;
+  std::vector<uint64_t> blocked_;  // channels that waited for writability (some may no longer)
   size_t backing_off_ = 0;  // listeners out of descriptors, waiting to retry
   std::vector<Touched> touched_;
   DelayLine delayed_;

@@ -16,7 +16,8 @@ struct LoopCounters {
   std::atomic<uint64_t> datagrams_in{0};
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> datagrams_out{0};
-  std::atomic<uint64_t> bytes_out{0};
+  std::atomic<uint64_t> bytes_out{0};      // accepted by writers, as the loop sees them
+  std::atomic<uint64_t> bytes_settled{0};  // of those, written to the kernel or discarded
   std::atomic<uint64_t> queue_drops{0};
   std::atomic<uint64_t> oversize_frames{0};
   std::atomic<uint64_t> bad_datagrams{0};

@@ -29,14 +29,7 @@ class EventLoop::Delivery {
   void add(const unsigned char *data, size_t size, const sockaddr *from = nullptr, socklen_t from_len = 0) {
     QueuedDatagram &q = loop_.batch_[n_++];
     q.connection = ch_.conn;
-    q.size = static_cast<uint32_t>(size);
-    if (size <= QueuedDatagram::kInlineBytes) {
-      std::memcpy(q.small, data, size);
-    } else {
-      q.large.assign(data, data + size);
-    }
-    q.from_len = 0;
-    if (from != nullptr) q.set_from(from, from_len);
+    q.set(data, size, from, from_len);
     ch_.delivered += InputAccount::unit(size);
     bytes_ += size;
     if (n_ == kDeliveryBatch) push();
@@ -93,11 +86,19 @@ class EventLoop::Delivery {
   uint64_t bytes_ = 0;
 };
 
-bool EventLoop::over_budget(const Channel &ch, const ReaderCore &reader, uint64_t consumed) const {
-  const uint64_t out = ch.delivered - consumed;
-  return InputAccount::datagrams(out) >= reader.budget_datagrams.load(std::memory_order_relaxed) ||
-         InputAccount::bytes(out) >= reader.budget_bytes.load(std::memory_order_relaxed);
-}
+// The reader's input budget against what the application had consumed when a receive began.
+struct EventLoop::InputLimit {
+  InputLimit(const ReaderCore &reader, uint64_t consumed_)
+      : consumed(consumed_),
+        datagrams(reader.budget_datagrams.load(std::memory_order_relaxed)),
+        bytes(reader.budget_bytes.load(std::memory_order_relaxed)) {}
+  // Whether `delivered` (the loop's side of the InputAccount) has used up the budget.
+  bool reached(uint64_t delivered) const {
+    const uint64_t out = delivered - consumed;
+    return InputAccount::datagrams(out) >= datagrams || InputAccount::bytes(out) >= bytes;
+  }
+  uint64_t consumed, datagrams, bytes;
+};
 
 bool EventLoop::on_data(uint64_t id, const unsigned char *data, size_t size, const sockaddr *from,
                         socklen_t from_len) {
@@ -124,16 +125,16 @@ bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t si
     if (core.reader) {
       has_reader = true;
       ReaderCore &reader = *core.reader;
-      const uint64_t consumed = core.input.consumed.load(std::memory_order_acquire);
-      full = !ignore_budget && over_budget(ch, reader, consumed);
+      const InputLimit limit(reader, core.input.consumed.load(std::memory_order_acquire));
+      full = !ignore_budget && limit.reached(ch.delivered);
       if (!full) {
         Delivery delivery(*this, ch, core.reader);
         result = ch.decoder.feed(data, size, reader.config(), [&](const unsigned char *p, size_t n) {
           delivery.add(p, n);
-          return ignore_budget || !over_budget(ch, reader, consumed);
+          return ignore_budget || !limit.reached(ch.delivered);
         });
         used = result.consumed;
-        full = !ignore_budget && over_budget(ch, reader, consumed);
+        full = !ignore_budget && limit.reached(ch.delivered);
         if (!result.ok) {
           reader.oversize_frames.fetch_add(1, std::memory_order_relaxed);
           count(counters_.oversize_frames);
@@ -180,12 +181,12 @@ bool EventLoop::receive_packet(Channel &ch, const unsigned char *data, size_t si
       reader.udp_dropped_by_fault_injection.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
-    const uint64_t consumed = core.input.consumed.load(std::memory_order_acquire);
+    const InputLimit limit(reader, core.input.consumed.load(std::memory_order_acquire));
     {
       Delivery delivery(*this, ch, core.reader);
       delivery.add(payload->data(), payload->size(), from, len);
     }
-    full = over_budget(ch, reader, consumed);
+    full = limit.reached(ch.delivered);
   }
   if (full) {
     pause(ch);

@@ -37,13 +37,39 @@ void EventLoop::flush_dirty() {
   flushing_.clear();
 }
 
-bool EventLoop::write(Channel &ch) { return ch.kind == ChannelKind::datagram ? send_packets(ch) : pump(ch); }
+bool EventLoop::write(Channel &ch) {
+  count_output(ch);  // the loop sees what is queued even while the socket is full
+  return ch.kind == ChannelKind::datagram ? send_packets(ch) : pump(ch);
+}
 
 void EventLoop::count_output(Channel &ch) {
-  count(counters_.datagrams_out, ch.core->datagrams_out - ch.datagrams_out_counted);
-  count(counters_.bytes_out, ch.core->bytes_out - ch.bytes_out_counted);
-  ch.datagrams_out_counted = ch.core->datagrams_out;
-  ch.bytes_out_counted = ch.core->bytes_out;
+  const uint64_t datagrams = ch.core->datagrams_out.load(std::memory_order_relaxed);
+  const uint64_t bytes = ch.core->bytes_out.load(std::memory_order_relaxed);
+  count(counters_.datagrams_out, datagrams - ch.datagrams_out_counted);
+  count(counters_.bytes_out, bytes - ch.bytes_out_counted);
+  ch.datagrams_out_counted = datagrams;
+  ch.bytes_out_counted = bytes;
+}
+
+void EventLoop::count_blocked_output() {
+  std::erase_if(blocked_, [&](uint64_t id) {
+    Channel *ch = find(id);
+    if (ch == nullptr || !ch->wants_write) return true;
+    count_output(*ch);
+    return false;
+  });
+}
+
+void EventLoop::settle_output(Channel &ch, uint64_t bytes) {
+  count(ch.core->bytes_settled, bytes);
+  count(counters_.bytes_settled, bytes);
+}
+
+size_t EventLoop::settle_all_output(Channel &ch) {
+  count_output(ch);
+  const size_t left = static_cast<size_t>(ch.bytes_out_counted - ch.core->bytes_settled.load(std::memory_order_relaxed));
+  settle_output(ch, left);
+  return left;
 }
 
 bool EventLoop::take_pending(Channel &ch) {
@@ -61,8 +87,7 @@ bool EventLoop::take_pending(Channel &ch) {
     ch.out.swap(core.pending);
     core.held_bytes = 0;
   } else {
-    ch.out.assign(core.pending.begin(), core.pending.begin() + static_cast<ptrdiff_t>(ready));
-    core.pending.erase(core.pending.begin(), core.pending.begin() + static_cast<ptrdiff_t>(ready));
+    core.pending.take_front(ready, ch.out);
   }
   return true;
 }
@@ -92,7 +117,7 @@ bool EventLoop::pump(Channel &ch) {
   }
   ch.out.clear();
   ch.out_off = 0;
-  if (ch.out.capacity() > kKeepCapacity) std::vector<unsigned char>().swap(ch.out);
+  if (ch.out.capacity() > kKeepCapacity) ch.out.release();
   return drained(ch);
 }
 
@@ -157,14 +182,14 @@ bool EventLoop::send_packets(Channel &ch) {
 
 void EventLoop::wrote(Channel &ch, size_t bytes) {
   if (ch.kind != ChannelKind::datagram) ch.out_off += bytes;
-  ch.core->queued_bytes.fetch_sub(bytes, std::memory_order_relaxed);
-  engine_.queued_output().add(-static_cast<int64_t>(bytes));
+  settle_output(ch, bytes);
   if (ch.input_closed && !ch.closing) add_timer(ch, Clock::now() + engine_.close_timeout());  // not idle
 }
 
 void EventLoop::on_writable(uint64_t id) {
   Channel *ch = find(id);
-  if (ch == nullptr) return;
+  // epoll reports writability with every readable event; only a blocked write cares.
+  if (ch == nullptr || !ch->wants_write) return;
   stop_waiting_writable(*ch);  // io_uring's poll is one-shot: a write still blocked must ask again
   write(*ch);
 }
@@ -172,6 +197,7 @@ void EventLoop::on_writable(uint64_t id) {
 void EventLoop::wait_writable(Channel &ch) {
   if (ch.wants_write) return;  // already asked (io_uring: a poll is in flight)
   ch.wants_write = true;
+  blocked_.push_back(ch.id);
   backend_->want_writable(ch.id, true);
 }
 
@@ -192,13 +218,11 @@ void EventLoop::discard_pending(Channel &ch) {
   size_t bytes;
   {
     std::lock_guard lock(ch.core->mutex);
-    count_output(ch);
     ch.core->pending.clear();
     ch.core->held_bytes = 0;
-    bytes = ch.core->queued_bytes.exchange(0);
+    bytes = settle_all_output(ch);
   }
   if (bytes == 0) return;
-  engine_.queued_output().add(-static_cast<int64_t>(bytes));
   log(LogLevel::warning, "discarding " + std::to_string(bytes) + " byte(s) sent to " + ch.core->address.to_string() +
                              " after its connection was closed");
 }
@@ -294,15 +318,13 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
   ConnectionCore &core = *ch.core;
   {
     std::lock_guard lock(core.mutex);
-    count_output(ch);
     ::close(ch.fd);
     core.fd.store(-1);
     core.pending.clear();
     core.held_bytes = 0;
     core.packets.clear();
+    settle_all_output(ch);  // what was still queued is discarded
   }
-  const size_t discarded = core.queued_bytes.exchange(0);
-  if (discarded > 0) engine_.queued_output().add(-static_cast<int64_t>(discarded));
   // Reported with the socket closed, behind every datagram this loop delivered.
   if (reset) report_reset(ch, why);
   engine_.unregister(ch.conn.get());

@@ -1,7 +1,10 @@
 // Internal. The element a reader's queue carries from the loop that read it to the thread
-// that calls get_data(): the payload (inline up to kInlineBytes, so small datagrams cost no
-// heap allocation on either side), the connection, and for UDP the sender. A TCP datagram
-// carries no address: its connection knows its peer.
+// that calls get_data(): the connection, for UDP the sender, and the payload. The sender and a
+// payload that fits are stored inline (kInlineBytes together), so small datagrams cost no heap
+// allocation on either side; a larger payload is a vector (alive only then) that the reader
+// hands over to the application's Datagram without copying. A move copies 32 inline bytes
+// when that is all it uses: a 32-byte TCP datagram moves 56 bytes, not the element's 128. A
+// TCP datagram carries no address: its connection knows its peer.
 #pragma once
 
 #include <netinet/in.h>
@@ -11,38 +14,94 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <utility>
 #include <vector>
 
+#include "copy_bytes.h"
 #include "queuednet/connection.h"
 
 namespace queuednet::detail {
 
 struct QueuedDatagram {
-  static constexpr size_t kInlineBytes = 64;
+  static constexpr size_t kInlineBytes = 80;
 
-  QueuedDatagram() = default;
-  QueuedDatagram(const std::shared_ptr<Connection> &c, const unsigned char *data, size_t n)
-      : connection(c), size(static_cast<uint32_t>(n)) {
-    if (n <= kInlineBytes) {
-      std::memcpy(small, data, n);
+  QueuedDatagram() {}
+  // `from` is the UDP sender (nullptr for a stream datagram).
+  QueuedDatagram(const std::shared_ptr<Connection> &c, const unsigned char *data, size_t n,
+                 const sockaddr *from = nullptr, socklen_t from_len = 0)
+      : connection(c) {
+    set(data, n, from, from_len);
+  }
+  QueuedDatagram(QueuedDatagram &&o) noexcept : connection(std::move(o.connection)) { take(o); }
+  QueuedDatagram &operator=(QueuedDatagram &&o) noexcept {
+    connection = std::move(o.connection);
+    drop_large();
+    take(o);
+    return *this;
+  }
+  QueuedDatagram(const QueuedDatagram &) = delete;
+  QueuedDatagram &operator=(const QueuedDatagram &) = delete;
+  ~QueuedDatagram() { drop_large(); }
+
+  // Stores the payload and the sender (IPv4 or IPv6 socket address, or none); the connection
+  // is set separately.
+  void set(const unsigned char *data, size_t n, const sockaddr *from, socklen_t len) {
+    drop_large();
+    from_len = static_cast<uint8_t>(from != nullptr && len <= sizeof(sockaddr_in6) ? len : 0);
+    if (from_len > 0) std::memcpy(inline_, from, from_len);
+    size = static_cast<uint32_t>(n);
+    if (payload_inline()) {
+      copy_bytes(inline_ + from_len, data, n);
     } else {
-      large.assign(data, data + n);
+      new (&large_) std::vector<unsigned char>(data, data + n);
     }
   }
-  const unsigned char *data() const { return size <= kInlineBytes ? small : large.data(); }
-
-  // Sets the UDP sender (IPv4 or IPv6 socket address).
-  void set_from(const sockaddr *addr, socklen_t len) {
-    from_len = static_cast<uint8_t>(len <= sizeof from ? len : 0);
-    std::memcpy(&from, addr, from_len);
-  }
+  bool payload_inline() const { return from_len + size_t{size} <= kInlineBytes; }
+  const unsigned char *data() const { return payload_inline() ? inline_ + from_len : large_.data(); }
+  // A payload that is not inline; the caller may take its buffer (swap it out).
+  std::vector<unsigned char> &large() { return large_; }
+  // The UDP sender, or nullptr for a stream datagram (from_len 0).
+  const sockaddr *from() const { return from_len > 0 ? reinterpret_cast<const sockaddr *>(inline_) : nullptr; }
 
   std::shared_ptr<Connection> connection;
-  uint32_t size = 0;
+  uint32_t size = 0;     // payload bytes
   uint8_t from_len = 0;  // 0: a TCP datagram (its address is the connection's peer)
-  sockaddr_in6 from{};   // holds a sockaddr_in as well
-  std::vector<unsigned char> large;
-  unsigned char small[kInlineBytes];
+
+ private:
+  // Takes o's payload and sender; o is left empty.
+  void take(QueuedDatagram &o) noexcept {
+    size = o.size;
+    from_len = o.from_len;
+    if (o.from_len + size_t{o.size} <= kSmallCopy) {
+      std::memcpy(inline_, o.inline_, kSmallCopy);  // a fixed size: a few vector moves
+    } else {
+      std::memcpy(inline_, o.inline_, kInlineBytes);
+      if (!payload_inline()) {
+        new (&large_) std::vector<unsigned char>(std::move(o.large_));
+        o.drop_large();
+      }
+    }
+    o.size = 0;
+    o.from_len = 0;
+  }
+  // Ends the vector's life, if the payload is in it (the element then holds no payload).
+  void drop_large() noexcept {
+    if (!payload_inline()) {
+      large_.~vector();
+      size = 0;
+      from_len = 0;
+    }
+  }
+  static constexpr size_t kSmallCopy = 32;
+
+  union {
+    std::vector<unsigned char> large_;  // alive exactly when the payload is not inline
+  };
+  // The sender (from_len bytes, 4-byte aligned like a sockaddr_in6), then an inline payload.
+  alignas(4) unsigned char inline_[kInlineBytes];
 };
+
+static_assert(sizeof(QueuedDatagram) == 128, "two cache lines; a small datagram moves only the first");
 
 }  // namespace queuednet::detail

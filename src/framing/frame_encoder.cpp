@@ -3,18 +3,12 @@
 
 namespace queuednet::detail {
 
-uint64_t max_tcp_payload(const FrameConfig &config) {
-  if (config.stream_unframed()) return UINT64_MAX;
-  return config.header_size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
-}
-
 bool append_tcp_frame(std::vector<unsigned char> &out, const unsigned char *data, size_t size,
                       const FrameConfig &config) {
   if (size > max_tcp_payload(config)) return false;
-  if (!config.stream_unframed()) {
-    for (int i = 0; i < config.header_size; ++i) out.push_back(static_cast<unsigned char>(size >> (8 * i)));
-  }
-  out.insert(out.end(), data, data + size);
+  const size_t at = out.size();
+  out.resize(at + tcp_header_bytes(config) + size);
+  write_tcp_frame(out.data() + at, data, size, config);
   return true;
 }
 

@@ -14,7 +14,12 @@
 namespace queuednet::detail {
 
 // Reads a little-endian length of header_size (2 or 4) bytes.
-uint64_t decode_length(const unsigned char *header, int header_size);
+inline uint64_t decode_length(const unsigned char *header, int header_size) {
+  if (header_size == 2) return uint64_t{header[0]} | uint64_t{header[1]} << 8;
+  uint64_t v = 0;
+  for (int i = 0; i < header_size; ++i) v |= static_cast<uint64_t>(header[i]) << (8 * i);
+  return v;
+}
 
 class TcpFrameDecoder {
  public:
