@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli_args.h"
 #include "fd_limit.h"
@@ -221,14 +222,21 @@ int main(int argc, char **argv) {
       reader.add_connection(c);
       busy = true;
     }
-    while (manager->reset_connection_available() && manager->get_reset_connection(c)) {
-      manager->close_connection(c);  // a peer's FIN leaves it writable; the echoes are out already
-      busy = true;
-    }
+    // A reset is reported after every datagram read from that connection was queued, but the
+    // datagrams may still wait here: collect the resets, echo what is queued, and only then
+    // close them (a peer that sends and half-closes at once gets every echo).
+    std::vector<std::shared_ptr<Connection>> reset;
+    while (manager->reset_connection_available() && manager->get_reset_connection(c)) reset.push_back(c);
     // One consumer: a second one would race the first and reorder a connection's echoes.
     // Polled mode: wait_for_data turns the loop, blocking until socket activity. Threaded
     // mode: it sleeps until a worker queues a datagram.
     if (reader.data_available()) busy = echo_some(reader, writer, n) > 0 || busy;
+    if (!reset.empty()) {
+      while (reader.data_available() && echo_some(reader, writer, n) > 0) {
+      }
+      for (auto &r : reset) manager->close_connection(r);  // the echoes are queued; they go out first
+      busy = true;
+    }
     if (!busy) reader.wait_for_data(0.01);
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

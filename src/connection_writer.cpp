@@ -160,6 +160,9 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     if (a == Admission::refused) return false;
     killed = a == Admission::kill;
     if (!killed) {
+      if (core.output_high_water.load(std::memory_order_relaxed) != admit.max_queue) {
+        core.output_high_water.store(admit.max_queue, std::memory_order_relaxed);
+      }
       detail::write_tcp_frame(core.pending.append(frame), static_cast<const unsigned char *>(datagram.get_data()), size,
                               config);
       detail::count(core.datagrams_out);  // under the lock: no locked instruction

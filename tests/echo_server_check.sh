@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs queuednet-echo-server and drives it with queuednet-echo-load (a client that knows only
 # the wire format, on raw sockets) at each connection count; every echoed byte is verified.
-# Then 50 UDP sockets with 2 datagrams in flight each (lost datagrams are counted, not fatal).
+# Then 50 UDP sockets with 2 datagrams in flight each (lost datagrams are counted, not fatal),
+# and 50 clients that send 10 datagrams and half-close at once (every echo must come back).
 #   echo_server_check.sh BENCH_BIN_DIR THREADS BACKEND CONNECTIONS...
 set -euo pipefail
 bin=$1 threads=$2 backend=$3
@@ -23,6 +24,8 @@ for connections in "$@"; do
   "$bin/queuednet-echo-load" --port "$port" --connections "$connections" --window 4 --size 48 --duration 1
 done
 "$bin/queuednet-echo-load" --udp --port "$udp_port" --connections 50 --window 2 --size 48 --duration 1 --loss-timeout 5
+# Clients that half-close right behind their last datagrams get every echo.
+/usr/bin/python3 "$(dirname "$0")/half_close_check.py" "$port" 50 10
 kill -INT $server
 wait $server
 tail -n 1 "$out"

@@ -28,11 +28,12 @@ std::string numbered(uint32_t first, uint32_t n) {
 
 uint32_t number(const Datagram &dg) { return DatagramIterator(dg).get_uint32(); }
 
-// Waits until `reader` (polling it, in polled mode) holds `n` datagrams.
+// Waits until `reader` (polling it, in polled mode) holds `n` datagrams, all ready to take (the
+// queue's size counts a batch a worker is still pushing).
 bool holds(QueuedConnectionReader &reader, int n) {
   return qt::eventually([&] {
     reader.poll();
-    return reader.get_current_queue_size() == n;
+    return reader.get_current_queue_size() == n && reader.data_available();
   });
 }
 

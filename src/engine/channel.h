@@ -11,6 +11,7 @@
 
 #include "backends/backend.h"
 #include "engine/connection_core.h"
+#include "engine/parked_input.h"
 #include "framing/tcp_frame_decoder.h"
 #include "queuednet/connection.h"
 
@@ -31,8 +32,9 @@ struct Channel {
   bool input_closed = false;  // the peer's FIN was handled: the channel only writes now
   bool fin_pending = false;   // the FIN came while bytes waited in `parked`
   bool backing_off = false;   // a listener out of descriptors, retrying at `deadline`
+  bool output_paused = false;  // its output reached the writer's high-water mark (check_output_pressure)
   TcpFrameDecoder decoder;
-  std::vector<unsigned char> parked;  // read but not delivered yet (paused, or no reader)
+  ParkedInput parked;                 // read but not delivered yet (paused, or no reader)
   uint64_t delivered = 0;             // this loop's side of the InputAccount
   Clock::time_point last_release{};   // fault injection: release times stay in order
 

@@ -90,6 +90,9 @@ struct ConnectionCore {
   std::atomic<uint64_t> datagrams_out{0};  // accepted by send(), with their framed bytes
   std::atomic<uint64_t> bytes_out{0};
   std::atomic<uint64_t> bytes_settled{0};  // written to the kernel, or discarded
+  // The high-water mark of the writer that last sent to it: the loop stops reading a stream
+  // whose queued output reached it (EventLoop::check_output_pressure).
+  std::atomic<size_t> output_high_water{size_t{4} << 20};
   size_t queued_bytes() const {
     const uint64_t settled = bytes_settled.load(std::memory_order_relaxed);
     const uint64_t out = bytes_out.load(std::memory_order_relaxed);

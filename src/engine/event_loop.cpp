@@ -353,7 +353,10 @@ void EventLoop::apply(const std::shared_ptr<Connection> &c) {
     return;
   }
   if (has_output) mark_dirty(*ch);
-  if (ch->paused && (!core.input.paused.load() || (below_low_water(*ch) && core.input.paused.exchange(false)))) {
+  // Parked input waits while the connection's output is held back too.
+  if (ch->kind == ChannelKind::stream) check_output_pressure(*ch);
+  if (ch->paused && !ch->output_paused &&
+      (!core.input.paused.load() || (below_low_water(*ch) && core.input.paused.exchange(false)))) {
     resume(*ch);
     if ((ch = find(core.channel_id)) == nullptr) return;
   }
@@ -367,11 +370,12 @@ void EventLoop::update_reading(Channel &ch) {
     std::lock_guard lock(ch.core->member_mutex);
     want = ch.kind == ChannelKind::listener ? ch.core->listener != nullptr : ch.core->reader != nullptr;
   }
-  if (want && !ch.parked.empty() && !ch.paused) {
+  if (want && !ch.parked.empty() && !ch.paused && !ch.output_paused) {
+    const uint64_t id = ch.id;
     resume(ch);  // deliver what waited for a reader first
-    if (ch.dead) return;
+    if (find(id) == nullptr) return;  // closed (an oversize frame): `ch` is gone
   }
-  set_reading(ch, want && !ch.paused && !ch.backing_off && !ch.fin_pending);
+  set_reading(ch, want && !ch.paused && !ch.output_paused && !ch.backing_off && !ch.fin_pending);
 }
 
 void EventLoop::set_reading(Channel &ch, bool on) {

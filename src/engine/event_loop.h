@@ -156,9 +156,11 @@ class EventLoop final : public BackendEvents {
   void add_timer(Channel &ch, Clock::time_point deadline);
 
   // Input (loop_input.cpp).
-  // Decodes and delivers; parks what the budget or a missing reader leaves. False when the
+  // Decodes and delivers; parks what the budget or a missing reader leaves (from_parked: the
+  // bytes are ch.parked's own, and what was delivered is consumed from it). False when the
   // loop stopped reading the channel (paused, detached, or closed).
-  bool receive_stream(Channel &ch, const unsigned char *data, size_t size, bool ignore_budget);
+  bool receive_stream(Channel &ch, const unsigned char *data, size_t size, bool ignore_budget,
+                      bool from_parked = false);
   bool receive_packet(Channel &ch, const unsigned char *data, size_t size, const sockaddr *from, socklen_t len);
   void park(Channel &ch, const unsigned char *data, size_t size);
   void pause(Channel &ch);
@@ -174,6 +176,8 @@ class EventLoop final : public BackendEvents {
   void mark_dirty(Channel &ch);
   void flush_dirty();
   bool write(Channel &ch);
+  // Stops or resumes reading a stream as its queued output passes its high-water mark.
+  void check_output_pressure(Channel &ch);
   bool take_pending(Channel &ch);
   bool pump(Channel &ch);
   bool send_packets(Channel &ch);

@@ -107,7 +107,10 @@ bool EventLoop::on_data(uint64_t id, const unsigned char *data, size_t size, con
   if (ch == nullptr || ch->closing || ch->input_closed) return false;
   ++activity_;
   if (ch->kind == ChannelKind::datagram) return receive_packet(*ch, data, size, from, from_len);
-  if (ch->paused || !ch->parked.empty()) {  // behind what already waits, in arrival order
+  if (!ch->output_paused) check_output_pressure(*ch);
+  // Behind what already waits, in arrival order; or read after the loop stopped reading it
+  // (past its budget, or its output's high-water mark) and kept for later.
+  if (ch->paused || ch->output_paused || !ch->parked.empty()) {
     park(*ch, data, size);
     set_reading(*ch, false);
     return false;
@@ -115,7 +118,8 @@ bool EventLoop::on_data(uint64_t id, const unsigned char *data, size_t size, con
   return receive_stream(*ch, data, size, false);
 }
 
-bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t size, bool ignore_budget) {
+bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t size, bool ignore_budget,
+                               bool from_parked) {
   ConnectionCore &core = *ch.core;
   size_t used = 0;
   bool has_reader = false, full = false;
@@ -147,7 +151,11 @@ bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t si
             "frame announcing " + std::to_string(result.announced) + " bytes exceeds the maximum datagram size");
     return false;
   }
-  if (used < size) park(ch, data + used, size - used);
+  if (from_parked) {
+    ch.parked.consume(used);  // the rest stays where it is
+  } else if (used < size) {
+    park(ch, data + used, size - used);
+  }
   if (!has_reader) {
     set_reading(ch, false);  // detached: the bytes wait for the next reader
     return false;
@@ -196,7 +204,7 @@ bool EventLoop::receive_packet(Channel &ch, const unsigned char *data, size_t si
 }
 
 void EventLoop::park(Channel &ch, const unsigned char *data, size_t size) {
-  ch.parked.insert(ch.parked.end(), data, data + size);
+  ch.parked.append(data, size);
 }
 
 void EventLoop::pause(Channel &ch) {
@@ -219,10 +227,8 @@ bool EventLoop::below_low_water(Channel &ch) {
 void EventLoop::resume(Channel &ch) {
   ch.paused = false;
   if (!ch.parked.empty()) {
-    std::vector<unsigned char> parked;
-    parked.swap(ch.parked);
     const uint64_t id = ch.id;
-    receive_stream(ch, parked.data(), parked.size(), false);  // may park the rest again, or close
+    receive_stream(ch, ch.parked.data(), ch.parked.size(), false, true);  // may pause again, or close
     if (find(id) == nullptr) return;
   }
   if (ch.fin_pending && ch.parked.empty() && !ch.paused && !ch.closing) {
@@ -274,9 +280,7 @@ void EventLoop::on_read_closed(uint64_t id, int error) {
   }
   // The connection broke: what was read before still reaches the reader, then the reset.
   if (!ch->parked.empty()) {
-    std::vector<unsigned char> parked;
-    parked.swap(ch->parked);
-    receive_stream(*ch, parked.data(), parked.size(), true);
+    receive_stream(*ch, ch->parked.data(), ch->parked.size(), true, true);
     if ((ch = find(id)) == nullptr) return;
   }
   destroy(*ch, true, std::strerror(error));

@@ -39,7 +39,26 @@ void EventLoop::flush_dirty() {
 
 bool EventLoop::write(Channel &ch) {
   count_output(ch);  // the loop sees what is queued even while the socket is full
-  return ch.kind == ChannelKind::datagram ? send_packets(ch) : pump(ch);
+  if (ch.kind == ChannelKind::datagram) return send_packets(ch);
+  check_output_pressure(ch);
+  return pump(ch);
+}
+
+// A peer that does not read what the application sends it is not read either: past the
+// writer's high-water mark the loop stops reading the stream, and reads it again once half of
+// that has gone out. TCP then pushes back on a peer that sends requests without reading the
+// replies, as a plain epoll server does when it cannot write, and its replies cost at most the
+// mark (plus what one read produces), not the slow-consumer limit.
+void EventLoop::check_output_pressure(Channel &ch) {
+  const size_t queued = ch.core->queued_bytes();
+  const size_t mark = ch.core->output_high_water.load(std::memory_order_relaxed);
+  if (!ch.output_paused && queued >= mark) {
+    ch.output_paused = true;
+    update_reading(ch);  // only turns reading off
+  } else if (ch.output_paused && queued <= mark / 2) {
+    ch.output_paused = false;
+    enqueue(ch.conn);  // apply() turns reading on (and delivers what is parked) at the next drain
+  }
 }
 
 void EventLoop::count_output(Channel &ch) {
@@ -56,6 +75,9 @@ void EventLoop::count_blocked_output() {
     Channel *ch = find(id);
     if (ch == nullptr || !ch->wants_write) return true;
     count_output(*ch);
+    // Sends to a connection waiting for writability mark nothing for writing: its output is
+    // looked at here, once per turn.
+    if (ch->kind == ChannelKind::stream) check_output_pressure(*ch);
     return false;
   });
 }
@@ -183,6 +205,7 @@ bool EventLoop::send_packets(Channel &ch) {
 void EventLoop::wrote(Channel &ch, size_t bytes) {
   if (ch.kind != ChannelKind::datagram) ch.out_off += bytes;
   settle_output(ch, bytes);
+  if (ch.output_paused) check_output_pressure(ch);
   if (ch.input_closed && !ch.closing) add_timer(ch, Clock::now() + engine_.close_timeout());  // not idle
 }
 
