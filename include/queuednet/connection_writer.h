@@ -88,7 +88,10 @@ class ConnectionWriter {
   void set_max_queue_size(size_t max_bytes);
   size_t get_max_queue_size() const;
   // Bytes accepted by writers and not yet taken by the kernel, over every connection of the
-  // manager.
+  // manager, as far as the loops have seen them: a loop sees a send() when it next writes
+  // that connection (before send() returns in polled mode when nothing waits to be read,
+  // otherwise at the end of the drain or the worker's turn; every turn while the connection's
+  // socket is full). Connection::get_pending_output() is exact at once. Any thread.
   size_t get_current_queue_size() const;
   // queuednet: output past this many bytes closes the connection as a slow consumer. 64 MiB.
   void set_hard_limit(size_t max_bytes);

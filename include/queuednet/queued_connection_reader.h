@@ -4,6 +4,14 @@
 // Thread safety: any number of threads may call data_available()/get_data() at once; each
 // datagram reaches exactly one caller, none is lost or duplicated, and one caller sees each
 // connection's datagrams in the order they were sent.
+//
+// queuednet: get_data() takes up to 16 datagrams from the shared queue at once into a stage of
+// the calling thread and hands them out one per call (fewer atomic operations per datagram).
+// Staged datagrams are that thread's: its later calls return them first, data_available() and
+// get_current_queue_size() count them for it. A thread that ends, or that takes from more than
+// four readers in turn, gives what it staged back to the head of the queue: nothing is lost,
+// but another thread that took later datagrams of the same connection meanwhile then gets
+// these after them.
 #pragma once
 
 #include "queuednet/connection_reader.h"
@@ -21,9 +29,9 @@ class QueuedConnectionReader : public ConnectionReader {
   QueuedConnectionReader(ConnectionManager *manager, int num_threads);
   ~QueuedConnectionReader() override;
 
-  // True if a datagram is queued. Returns at once, with no system call, when one is; otherwise
-  // in polled mode it first polls (writes what send() queued, reads what is ready, never
-  // blocking). Any thread.
+  // True if a datagram is queued (or staged for the calling thread). Returns at once, with no
+  // system call, when one is; otherwise in polled mode it first polls (writes what send()
+  // queued, reads what is ready, never blocking). Any thread.
   bool data_available();
   // queuednet: waits up to `timeout` seconds for a datagram to be queued; true if one is.
   // Threaded mode: sleeps until a worker queues one (for consumer threads; no busy-wait).
@@ -33,8 +41,8 @@ class QueuedConnectionReader : public ConnectionReader {
   // its connections (false, unless datagrams are still queued). Any thread.
   bool wait_for_data(double timeout);
   // Pops the oldest datagram with its connection and sender address; false (result untouched)
-  // when the queue is empty. Reuses the result's buffer: a datagram of up to 64 bytes costs no
-  // allocation. Any thread.
+  // when the queue is empty. Reuses the result's buffer: a datagram of up to 80 bytes (64 for
+  // UDP over IPv4) costs no allocation. Any thread.
   bool get_data(NetDatagram &result);
   // Same, bytes only. Any thread.
   bool get_data(Datagram &result);
@@ -43,6 +51,7 @@ class QueuedConnectionReader : public ConnectionReader {
   // datagram is dropped, counted, and the overflow flag set.
   void set_max_queue_size(int max_size);
   int get_max_queue_size() const;
+  // Datagrams queued, plus those staged for the calling thread. Any thread.
   int get_current_queue_size() const;
   bool get_overflow_flag() const;
   void reset_overflow_flag();
