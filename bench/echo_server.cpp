@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -232,7 +233,11 @@ int main(int argc, char **argv) {
     // mode: it sleeps until a worker queues a datagram.
     if (reader.data_available()) busy = echo_some(reader, writer, n) > 0 || busy;
     if (!reset.empty()) {
-      while (reader.data_available() && echo_some(reader, writer, n) > 0) {
+      // What is queued now holds their last datagrams (the loop queued them before the reset).
+      for (size_t left = static_cast<size_t>(reader.get_current_queue_size()); left > 0;) {
+        const size_t handled = echo_some(reader, writer, n);
+        if (handled == 0) break;
+        left -= std::min(left, handled);
       }
       for (auto &r : reset) manager->close_connection(r);  // the echoes are queued; they go out first
       busy = true;

@@ -8,11 +8,9 @@
 #include "engine/event_loop.h"
 #include "engine/queue_wait.h"
 #include "engine/reader_core.h"
-#include "engine/reader_stage.h"
 
 namespace queuednet {
 
-using detail::ReaderStage;
 
 QueuedConnectionReader::QueuedConnectionReader(ConnectionManager *manager, int num_threads)
     : ConnectionReader(manager, num_threads, "QueuedConnectionReader") {}
@@ -20,47 +18,46 @@ QueuedConnectionReader::QueuedConnectionReader(ConnectionManager *manager, int n
 QueuedConnectionReader::~QueuedConnectionReader() = default;
 
 bool QueuedConnectionReader::data_available() {
-  if (ReaderStage::mine(core_, engine_).size() > 0 || !core_->queue.empty()) return true;
+  if (core_->has_data()) return true;
   if (engine_->polled()) {
     engine_->poll(0);
   } else {
     engine_->application_idle();
   }
-  return !core_->queue.empty();
+  return core_->has_data();
 }
 
 bool QueuedConnectionReader::wait_for_data(double timeout) {
-  return detail::wait_for_queue(*engine_, core_->queue, timeout, [this] { return data_available(); });
+  return detail::wait_for_queue(*engine_, core_->queue, timeout, [this] { return data_available(); },
+                                [this] { return core_->has_data(); });
 }
 
-// The application takes it: the stage counts it against its connection's input budget (see
-// reader_stage.h).
-detail::QueuedDatagram *QueuedConnectionReader::take() {
-  detail::QueuedDatagram *item = ReaderStage::mine(core_, engine_).take();
-  if (item == nullptr) engine_->application_idle();
-  return item;
+// The application takes the front's next datagram; the front counts it against its
+// connection's input budget (see reader_front.h). `use` moves out what the caller keeps.
+template <class Use>
+bool QueuedConnectionReader::take(Use use) {
+  std::shared_ptr<Connection> resume;
+  const bool taken = core_->front.take(
+      core_->queue, engine_->polled() ? &engine_->waiting_datagrams() : nullptr,
+      [this](uint64_t outstanding) { return core_->below_low_water(outstanding); }, &resume, use);
+  if (resume) engine_->loop_of(*resume).sync(resume);  // back under half its budget
+  if (!taken) engine_->application_idle();
+  return taken;
 }
 
 bool QueuedConnectionReader::get_data(NetDatagram &result) {
-  detail::QueuedDatagram *item = take();
-  if (item == nullptr) return false;
-  fill(result, *item);
-  if (item->from_len == 0) {
-    result.set_peer_address(std::move(item->connection));
-  } else {
-    result.set_connection(item->connection);
-    result.set_address(NetAddress(item->from(), item->from_len));
-    item->connection.reset();
-  }
-  return true;
+  return take([&](detail::QueuedDatagram &item) {
+    fill(result, item);
+    if (item.from_len == 0) {
+      result.set_peer_address(std::move(item.connection));
+    } else {
+      result.set_sender(std::move(item.connection), NetAddress(item.from(), item.from_len));
+    }
+  });
 }
 
 bool QueuedConnectionReader::get_data(Datagram &result) {
-  detail::QueuedDatagram *item = take();
-  if (item == nullptr) return false;
-  fill(result, *item);
-  item->connection.reset();
-  return true;
+  return take([&](detail::QueuedDatagram &item) { fill(result, item); });
 }
 
 void QueuedConnectionReader::fill(Datagram &result, detail::QueuedDatagram &item) {
@@ -78,8 +75,7 @@ void QueuedConnectionReader::fill(Datagram &result, detail::QueuedDatagram &item
 void QueuedConnectionReader::set_max_queue_size(int max_size) { core_->queue.set_max_size(max_size); }
 int QueuedConnectionReader::get_max_queue_size() const { return core_->queue.max_size(); }
 int QueuedConnectionReader::get_current_queue_size() const {
-  // What the calling thread has staged is still queued, for it.
-  return static_cast<int>(core_->queue.size() + ReaderStage::mine(core_, engine_).size());
+  return static_cast<int>(core_->queue.size() + core_->front.size());
 }
 bool QueuedConnectionReader::get_overflow_flag() const { return core_->queue.overflow(); }
 void QueuedConnectionReader::reset_overflow_flag() { core_->queue.reset_overflow(); }

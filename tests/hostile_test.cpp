@@ -178,6 +178,7 @@ TEST(Hostile, FullSpeedNonReaderIsThrottledByItsOwnUnreadEchoes) {
   server.reader.set_input_budget(kBudgetDatagrams, kBudgetBytes);
   server.writer.set_max_queue_size(kHighWater);
   server.writer.set_hard_limit(kHardLimit);
+  server.manager->set_close_timeout(120);  // held at the mark, it is not closed during the test
 
   // The flooder's receive buffer is set before the handshake, so the kernel holds few echoes.
   const int flood_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -257,6 +258,52 @@ TEST(Hostile, FullSpeedNonReaderIsThrottledByItsOwnUnreadEchoes) {
   std::string expected;
   while (expected.size() < flooder->received().size()) expected += flood_wire;
   EXPECT_TRUE(flooder->received() == expected.substr(0, flooder->received().size()));
+}
+
+// (b2) A client held at its high-water mark that takes none of its output for the close
+// timeout is closed as a slow consumer (reported once), and nothing else is.
+TEST(Hostile, NonReaderHeldAtItsMarkIsClosedWhenItTakesNothingForTheCloseTimeout) {
+  qt::Server server;
+  server.writer.set_max_queue_size(32 * 1024);
+  server.manager->set_close_timeout(0.3);
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  auto flooder = qt::RawClient::connect_socket(fd, server.port);
+  ASSERT_TRUE(flooder->connected());
+  const auto flood_conn = server.accept_one();
+  ASSERT_NE(flood_conn, nullptr);
+  flood_conn->set_send_buffer_size(8 * 1024);
+  qt::RawClient other(server.port);
+  const auto other_conn = server.accept_one();
+  ASSERT_NE(other_conn, nullptr);
+
+  const std::string wire = frames(9, 64, 1000);
+  size_t offset = 0;
+  std::vector<std::shared_ptr<Connection>> resets;
+  const bool closed = qt::eventually([&] {
+    if (offset == wire.size()) offset = 0;
+    send_some(flooder->fd(), wire, offset);
+    server.echo_available();
+    for (auto &c : take_resets(*server.manager)) resets.push_back(c);
+    return !flood_conn->is_open();
+  }, 30s);
+  ASSERT_TRUE(closed) << "the stalled non-reader was never closed; pending " << flood_conn->get_pending_output();
+  ASSERT_TRUE(qt::eventually([&] {
+    for (auto &c : take_resets(*server.manager)) resets.push_back(c);
+    return !resets.empty();
+  }));
+  ASSERT_EQ(resets.size(), 1u);
+  EXPECT_EQ(resets[0], flood_conn);
+  // The other client is still served.
+  ASSERT_TRUE(other.send_all(qt::frame2("still here")));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.echo_available();
+    other.read_available();
+    return other.received().size() >= 12;
+  }));
+  EXPECT_EQ(other.received(), qt::frame2("still here"));
+  EXPECT_TRUE(other_conn->is_open());
 }
 
 // (b') A flooder next to an application that takes everything at once: the server never

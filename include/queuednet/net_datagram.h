@@ -49,6 +49,12 @@ class NetDatagram : public Datagram {
     connection_ = std::move(connection);
     address_is_peer_ = true;
   }
+  // A received UDP datagram: its connection (the socket) and its sender.
+  void set_sender(std::shared_ptr<Connection> &&connection, const NetAddress &sender) {
+    connection_ = std::move(connection);
+    address_ = sender;
+    address_is_peer_ = false;
+  }
 
   std::shared_ptr<Connection> connection_;
   NetAddress address_;

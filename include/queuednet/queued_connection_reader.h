@@ -5,13 +5,9 @@
 // datagram reaches exactly one caller, none is lost or duplicated, and one caller sees each
 // connection's datagrams in the order they were sent.
 //
-// queuednet: get_data() takes up to 16 datagrams from the shared queue at once into a stage of
-// the calling thread and hands them out one per call (fewer atomic operations per datagram).
-// Staged datagrams are that thread's: its later calls return them first, data_available() and
-// get_current_queue_size() count them for it. A thread that ends, or that takes from more than
-// four readers in turn, gives what it staged back to the head of the queue: nothing is lost,
-// but another thread that took later datagrams of the same connection meanwhile then gets
-// these after them.
+// queuednet: get_data() takes up to 16 datagrams from the shared queue at once into the
+// reader's front and hands them out one per call, to whichever thread calls (fewer atomic
+// operations per datagram); the front counts as queued for every method here.
 #pragma once
 
 #include "queuednet/connection_reader.h"
@@ -29,9 +25,9 @@ class QueuedConnectionReader : public ConnectionReader {
   QueuedConnectionReader(ConnectionManager *manager, int num_threads);
   ~QueuedConnectionReader() override;
 
-  // True if a datagram is queued (or staged for the calling thread). Returns at once, with no
-  // system call, when one is; otherwise in polled mode it first polls (writes what send()
-  // queued, reads what is ready, never blocking). Any thread.
+  // True if a datagram is queued. Returns at once, with no system call, when one is; otherwise
+  // in polled mode it first polls (writes what send() queued, reads what is ready, never
+  // blocking). Any thread.
   bool data_available();
   // queuednet: waits up to `timeout` seconds for a datagram to be queued; true if one is.
   // Threaded mode: sleeps until a worker queues one (for consumer threads; no busy-wait).
@@ -51,7 +47,7 @@ class QueuedConnectionReader : public ConnectionReader {
   // datagram is dropped, counted, and the overflow flag set.
   void set_max_queue_size(int max_size);
   int get_max_queue_size() const;
-  // Datagrams queued, plus those staged for the calling thread. Any thread.
+  // Datagrams queued. Any thread.
   int get_current_queue_size() const;
   bool get_overflow_flag() const;
   void reset_overflow_flag();
@@ -59,7 +55,8 @@ class QueuedConnectionReader : public ConnectionReader {
   uint64_t get_num_dropped() const;
 
  private:
-  detail::QueuedDatagram *take();
+  template <class Use>
+  bool take(Use use);
   static void fill(Datagram &result, detail::QueuedDatagram &item);
 };
 

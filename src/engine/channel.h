@@ -33,6 +33,7 @@ struct Channel {
   bool fin_pending = false;   // the FIN came while bytes waited in `parked`
   bool backing_off = false;   // a listener out of descriptors, retrying at `deadline`
   bool output_paused = false;  // its output reached the writer's high-water mark (check_output_pressure)
+  Clock::time_point output_progress{};  // output_paused: when the kernel last took some of it
   TcpFrameDecoder decoder;
   ParkedInput parked;                 // read but not delivered yet (paused, or no reader)
   uint64_t delivered = 0;             // this loop's side of the InputAccount
@@ -45,6 +46,7 @@ struct Channel {
   size_t packets_off = 0;
   bool send_pending = false;
   bool wants_write = false;
+  bool on_blocked_list = false;  // in the loop's list of channels that waited for writability
   bool dirty = false;  // on the loop's list of channels to write
 
   // Closing and timers.

@@ -85,11 +85,10 @@ struct ConnectionCore {
 
   // Output accounting, with no locked instruction: writers add what send() accepted (under
   // `mutex`, so each add is a plain load and store), the owning loop adds what the kernel took
-  // or what was discarded (it is the only writer of bytes_settled). The difference is what is
-  // still queued. Readable from any thread.
+  // or what was discarded (bytes_settled, below with the loop's other counters). The
+  // difference is what is still queued. Readable from any thread.
   std::atomic<uint64_t> datagrams_out{0};  // accepted by send(), with their framed bytes
   std::atomic<uint64_t> bytes_out{0};
-  std::atomic<uint64_t> bytes_settled{0};  // written to the kernel, or discarded
   // The high-water mark of the writer that last sent to it: the loop stops reading a stream
   // whose queued output reached it (EventLoop::check_output_pressure).
   std::atomic<size_t> output_high_water{size_t{4} << 20};
@@ -121,7 +120,9 @@ struct ConnectionCore {
 
   InputAccount input;
 
-  // Counted by the owning loop (the only writer), read by get_statistics().
+  // Counted by the owning loop (the only writer), on a cache line of their own (writers read
+  // bytes_settled on every send, the loop writes it on every write), read by get_statistics().
+  alignas(64) std::atomic<uint64_t> bytes_settled{0};  // written to the kernel, or discarded
   std::atomic<uint64_t> datagrams_in{0};
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> datagrams_dropped{0};

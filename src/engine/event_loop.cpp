@@ -418,6 +418,17 @@ void EventLoop::run_timers() {
       ch->backing_off = false;
       --backing_off_;
       update_reading(*ch);
+    } else if (ch->output_paused) {
+      // Held at its high-water mark: a peer that takes nothing for the close timeout is a
+      // slow consumer.
+      if (now - ch->output_progress >= engine_.close_timeout()) {
+        log(LogLevel::warning, "closing " + ch->core->address.to_string() + " as a slow consumer: " +
+                                   std::to_string(ch->core->queued_bytes()) + " byte(s) unread, none taken for " +
+                                   std::to_string(engine_.close_timeout().count()) + " ms");
+        destroy(*ch, true, "slow consumer: it took none of its output for the close timeout");
+      } else {
+        add_timer(*ch, ch->output_progress + engine_.close_timeout());
+      }
     } else if (ch->input_closed) {
       // Half-closed: close once idle (nothing to write, every datagram taken).
       bool idle;

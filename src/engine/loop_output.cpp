@@ -48,12 +48,16 @@ bool EventLoop::write(Channel &ch) {
 // writer's high-water mark the loop stops reading the stream, and reads it again once half of
 // that has gone out. TCP then pushes back on a peer that sends requests without reading the
 // replies, as a plain epoll server does when it cannot write, and its replies cost at most the
-// mark (plus what one read produces), not the slow-consumer limit.
+// mark (plus what one read produces), not the slow-consumer limit. One whose output then makes
+// no progress for the close timeout is closed as a slow consumer (run_timers).
 void EventLoop::check_output_pressure(Channel &ch) {
+  if (ch.closing) return;
   const size_t queued = ch.core->queued_bytes();
   const size_t mark = ch.core->output_high_water.load(std::memory_order_relaxed);
-  if (!ch.output_paused && queued >= mark) {
+  if (!ch.output_paused && queued > 0 && queued >= mark) {  // a mark of 0: any output pauses
     ch.output_paused = true;
+    ch.output_progress = Clock::now();
+    add_timer(ch, ch.output_progress + engine_.close_timeout());
     update_reading(ch);  // only turns reading off
   } else if (ch.output_paused && queued <= mark / 2) {
     ch.output_paused = false;
@@ -73,7 +77,11 @@ void EventLoop::count_output(Channel &ch) {
 void EventLoop::count_blocked_output() {
   std::erase_if(blocked_, [&](uint64_t id) {
     Channel *ch = find(id);
-    if (ch == nullptr || !ch->wants_write) return true;
+    if (ch == nullptr) return true;
+    if (!ch->wants_write) {
+      ch->on_blocked_list = false;
+      return true;
+    }
     count_output(*ch);
     // Sends to a connection waiting for writability mark nothing for writing: its output is
     // looked at here, once per turn.
@@ -205,7 +213,10 @@ bool EventLoop::send_packets(Channel &ch) {
 void EventLoop::wrote(Channel &ch, size_t bytes) {
   if (ch.kind != ChannelKind::datagram) ch.out_off += bytes;
   settle_output(ch, bytes);
-  if (ch.output_paused) check_output_pressure(ch);
+  if (ch.output_paused) {
+    ch.output_progress = Clock::now();
+    check_output_pressure(ch);
+  }
   if (ch.input_closed && !ch.closing) add_timer(ch, Clock::now() + engine_.close_timeout());  // not idle
 }
 
@@ -220,7 +231,10 @@ void EventLoop::on_writable(uint64_t id) {
 void EventLoop::wait_writable(Channel &ch) {
   if (ch.wants_write) return;  // already asked (io_uring: a poll is in flight)
   ch.wants_write = true;
-  blocked_.push_back(ch.id);
+  if (!ch.on_blocked_list) {
+    ch.on_blocked_list = true;
+    blocked_.push_back(ch.id);
+  }
   backend_->want_writable(ch.id, true);
 }
 

@@ -30,7 +30,11 @@ class ParkedInput {
     if (off_ == bytes_.size()) clear();
   }
   void clear() {
-    bytes_.clear();
+    if (bytes_.capacity() > kKeepCapacity) {
+      bytes_.release();  // a flood's backlog is not kept once it is gone
+    } else {
+      bytes_.clear();
+    }
     off_ = 0;
   }
 
@@ -42,6 +46,8 @@ class ParkedInput {
     bytes_.append(left);  // the bytes just moved, now at the front
     off_ = 0;
   }
+
+  static constexpr size_t kKeepCapacity = size_t{1} << 20;
 
   ByteBuffer bytes_;
   size_t off_ = 0;

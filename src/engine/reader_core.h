@@ -13,6 +13,7 @@
 
 #include "engine/connection_core.h"
 #include "engine/queued_datagram.h"
+#include "engine/reader_front.h"
 #include "engine/result_queue.h"
 #include "framing/frame_config.h"
 #include "queuednet/connection.h"
@@ -67,6 +68,7 @@ struct ReaderCore {
   std::atomic<double> udp_drop_probability{0.0};
 
   ResultQueue<QueuedDatagram> queue;
+  ReaderFront front;  // the head of `queue`, taken a batch at a time (get_data)
   MemberSet members;
 
   // Counters, added by the loops once per batch.
@@ -81,6 +83,8 @@ struct ReaderCore {
                        max_datagram_size.load(std::memory_order_relaxed)};
   }
   bool delaying() const { return delay_max_ns.load(std::memory_order_relaxed) > 0; }
+  // Whether a datagram is there to take, in the front or the queue (a hint under concurrency).
+  bool has_data() const { return front.size() > 0 || !queue.empty(); }
   // Whether a paused connection with `outstanding` (InputAccount) may be read again: under
   // half the budget.
   bool below_low_water(uint64_t outstanding) const {

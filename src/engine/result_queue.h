@@ -20,7 +20,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -114,26 +113,11 @@ class ResultQueue : public QueueSignal {
   // Any thread. False (out untouched) when empty.
   bool pop(T &out) { return pop_bulk(&out, 1) == 1; }
 
-  // Any thread: moves up to `max` items into out[0..), oldest first (items given back first);
-  // returns how many.
+  // Any thread: moves up to `max` items into out[0..), oldest first; returns how many.
   size_t pop_bulk(T *out, size_t max) {
-    size_t n = 0;
-    if (returned_count_.load(std::memory_order_acquire) > 0) n = pop_returned(out, max);
-    if (n < max) n += queue_.try_dequeue_bulk(consumer_token(), out + n, max - n);
+    const size_t n = queue_.try_dequeue_bulk(consumer_token(), out, max);
     if (n > 0) popped_.add(static_cast<int64_t>(n));
     return n;
-  }
-
-  // Any thread: puts items a consumer popped and will not use back at the head of the queue
-  // (a consumer's stage that is let go; see reader_stage.h). They are popped before the rest.
-  void give_back(T *items, size_t n) {
-    if (n == 0) return;
-    {
-      std::lock_guard lock(returned_mutex_);
-      for (size_t i = 0; i < n; ++i) returned_.push_back(std::move(items[i]));
-      returned_count_.fetch_add(n, std::memory_order_release);
-    }
-    popped_.add(-static_cast<int64_t>(n));
   }
 
   // Any thread: blocks until an item is visible, `timeout` passes or the queue is closed; true
@@ -141,16 +125,19 @@ class ResultQueue : public QueueSignal {
   bool wait(std::chrono::nanoseconds timeout) {
     return wait_until_ready(timeout, [this] { return !empty(); });
   }
+  // Same, until `ready()` (which the caller makes true at least when the queue is not empty).
+  template <class Ready>
+  bool wait(std::chrono::nanoseconds timeout, Ready ready) {
+    return wait_until_ready(timeout, ready);
+  }
 
   // Whether an item is visible to pop (a hint under concurrency, as in Panda3D).
-  bool empty() const { return queue_.size_approx() == 0 && returned_count_.load(std::memory_order_acquire) == 0; }
+  bool empty() const { return queue_.size_approx() == 0; }
   // Items queued, counting those being pushed right now.
   size_t size() const {
     const int64_t n = reserved_.load(std::memory_order_relaxed) - popped_.sum();
     return n > 0 ? static_cast<size_t>(n) : 0;
   }
-  // Unique for the life of the process (never reused, unlike an address).
-  uint64_t id() const { return id_; }
   int max_size() const { return static_cast<int>(max_size_.load(std::memory_order_relaxed)); }
   void set_max_size(int n) { max_size_.store(n, std::memory_order_relaxed); }
   bool overflow() const { return overflow_.load(std::memory_order_acquire); }
@@ -163,17 +150,6 @@ class ResultQueue : public QueueSignal {
     moodycamel::ProducerToken token;
     int64_t popped_seen = 0;
   };
-
-  size_t pop_returned(T *out, size_t max) {
-    std::lock_guard lock(returned_mutex_);
-    size_t n = 0;
-    for (; n < max && !returned_.empty(); ++n) {
-      out[n] = std::move(returned_.front());
-      returned_.pop_front();
-    }
-    returned_count_.fetch_sub(n, std::memory_order_release);
-    return n;
-  }
 
   Producer &producer_state(uint32_t producer) {
     auto &p = producers_[producer];
@@ -212,9 +188,6 @@ class ResultQueue : public QueueSignal {
   ShardedCounter popped_;
   std::atomic<bool> overflow_{false};
   std::atomic<uint64_t> dropped_{0};
-  std::mutex returned_mutex_;
-  std::deque<T> returned_;  // given back, under returned_mutex_
-  std::atomic<size_t> returned_count_{0};
 };
 
 }  // namespace queuednet::detail
