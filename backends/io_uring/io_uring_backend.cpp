@@ -22,13 +22,11 @@
 //   the loop, which backs off and re-enables it; the pending connections stay queued.
 // - UDP: multishot poll (5.13) for readability, then recvfrom() like the readiness backends,
 //   at most kReadsPerTurn per socket per turn, so the sender's address comes with each packet.
-// - Sends: a worker's ring sends with IORING_OP_SEND (5.6): SQEs accumulate during a loop turn
-//   and reach the kernel in the one io_uring_enter of the next wait(), or at submit(). A
-//   polled ring sends with send(2) at once, as the readiness backends do: the application
-//   writes at the end of a drain, and a direct send is one system call where an SQE is one
-//   io_uring_enter plus a request and a completion to handle (measured: 1,000 connections
-//   with 16 in flight, polled, 3% less server CPU per message). A full socket is waited for
-//   with a one-shot POLLOUT poll either way.
+// - Sends: IORING_OP_SEND (5.6); SQEs accumulate during a loop turn and reach the kernel in
+//   the one io_uring_enter of the next wait(), or at submit(). (A polled ring sending with
+//   send(2) at once was tried: 3% less CPU per message at 1,000 connections × 16 in flight,
+//   but 45% more at 5,000 × 1, where every send's return to user space ran the receives'
+//   pending completion work in small pieces; the one-connection ping-pong did not change.)
 // - Registered files (sparse table, 5.19; at most RLIMIT_NOFILE slots): each socket is
 //   registered in the slot its channel id names, so requests on it skip the per-request file
 //   lookup (fget). A channel whose slot is past the table, or a kernel that refuses the
@@ -122,7 +120,6 @@ class IoUringBackend final : public Backend {
       return false;
     }
     if (!probe_opcodes(error) || !setup_buffers(error)) return false;
-    direct_send_ = !options.single_thread;
     rlimit files{};
     ::getrlimit(RLIMIT_NOFILE, &files);
     fixed_slots_ = static_cast<unsigned>(std::min<rlim_t>(files.rlim_cur, kMaxFixedFiles));
@@ -171,7 +168,6 @@ class IoUringBackend final : public Backend {
   }
 
   ssize_t send(uint64_t id, int fd, const unsigned char *data, size_t size) override {
-    if (direct_send_) return ReadinessIo::send(fd, data, size);
     const Entry *e = entries_.find(id);
     io_uring_sqe *sqe = get_sqe();
     io_uring_prep_send(sqe, e != nullptr ? e->target : fd, data, size, MSG_NOSIGNAL);
@@ -532,7 +528,6 @@ class IoUringBackend final : public Backend {
   bool ring_ready_ = false;
   bool defer_ = false;
   bool taskrun_flag_ = false;
-  bool direct_send_ = false;  // polled ring: send(2) instead of IORING_OP_SEND (see the header)
   unsigned fixed_slots_ = 0;  // size of the registered-file table (0: none)
   io_uring_buf_ring *buf_ring_ = nullptr;
   unsigned char *buffers_ = nullptr;
