@@ -1,14 +1,15 @@
 // Google Benchmark of the thread hand-off alone, no sockets: P "loop" threads push batches of
 // datagrams into a reader queue (QueuedDatagram, ResultQueue, as a loop delivers them) and
-// take back what the consumers answered; C "application" threads pop each datagram, count it
-// against its connection's input budget, and answer it by framing it into the connection's
-// output under its lock and asking its loop to write it, as get_data() and send() do.
-// Reports datagrams per second through the whole round trip.
+// take back what the consumers answered; C "application" threads take each datagram through
+// the reader's front (which counts it against its connection's input budget), and answer it
+// by framing it into the connection's output under its lock and asking its loop to write it,
+// as get_data() and send() do. Reports datagrams per second through the whole round trip.
 #include <benchmark/benchmark.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "engine/connection_core.h"
 #include "engine/engine.h"
 #include "engine/queued_datagram.h"
+#include "engine/reader_front.h"
 #include "engine/result_queue.h"
 #include "framing/frame_encoder.h"
 
@@ -40,6 +42,7 @@ struct Rig {
   std::shared_ptr<detail::Engine> engine;
   std::vector<std::shared_ptr<Connection>> connections;  // one per loop
   detail::ResultQueue<detail::QueuedDatagram> queue{1 << 30};
+  detail::ReaderFront front;
   std::vector<moodycamel::ConcurrentQueue<std::shared_ptr<Connection>>> syncs;  // each loop's requests
 };
 
@@ -76,26 +79,31 @@ void loop_thread(Rig &rig, uint32_t index, std::atomic<int64_t> &answered) {
 // An application thread: get_data() then send() of an answer.
 void app_thread(Rig &rig, std::atomic<int64_t> &answered, int64_t total) {
   const detail::FrameConfig config;
-  detail::QueuedDatagram d;
+  unsigned char payload[detail::QueuedDatagram::kInlineBytes];
+  size_t size = 0;
+  std::shared_ptr<Connection> c, resume;
+  const auto never_paused = [](uint64_t) { return true; };
   int64_t mine = 0;  // added to the shared count in steps, so the count costs nothing per datagram
   while (answered.load(std::memory_order_relaxed) < total) {
-    if (!rig.queue.pop(d)) {
+    const bool got = rig.front.take(rig.queue, nullptr, never_paused, &resume, [&](detail::QueuedDatagram &d) {
+      size = d.size;
+      std::memcpy(payload, d.data(), size);
+      c = std::move(d.connection);
+    });
+    if (!got) {
       answered.fetch_add(mine, std::memory_order_relaxed);
       mine = 0;
       continue;
     }
-    detail::ConnectionCore &core = ConnectionAccess::core(*d.connection);
-    core.input.consumed.fetch_add(detail::InputAccount::unit(d.size), std::memory_order_seq_cst);
-    benchmark::DoNotOptimize(core.input.paused.load(std::memory_order_seq_cst));
+    detail::ConnectionCore &core = ConnectionAccess::core(*c);
     bool need_sync;
     {
       std::lock_guard lock(core.mutex);
-      detail::write_tcp_frame(core.pending.append(detail::tcp_header_bytes(config) + d.size), d.data(), d.size,
-                              config);
+      detail::write_tcp_frame(core.pending.append(detail::tcp_header_bytes(config) + size), payload, size, config);
       need_sync = !core.sync_queued;
       core.sync_queued = true;
     }
-    if (need_sync) rig.syncs[core.loop_index].enqueue(d.connection);
+    if (need_sync) rig.syncs[core.loop_index].enqueue(c);
     if (++mine == 256) {
       answered.fetch_add(mine, std::memory_order_relaxed);
       mine = 0;
