@@ -68,11 +68,14 @@ void loop_thread(Rig &rig, uint32_t index, std::atomic<int64_t> &answered) {
     }
   }
   while (answered.load(std::memory_order_relaxed) < kPerProducer * static_cast<int64_t>(rig.connections.size())) {
+    bool any = false;
     while (rig.syncs[index].try_dequeue(request)) {
       std::lock_guard lock(core.mutex);
       core.sync_queued = false;
       core.pending.clear();
+      any = true;
     }
+    if (!any) std::this_thread::yield();  // an idle loop sleeps in its backend
   }
 }
 
@@ -93,6 +96,7 @@ void app_thread(Rig &rig, std::atomic<int64_t> &answered, int64_t total) {
     if (!got) {
       answered.fetch_add(mine, std::memory_order_relaxed);
       mine = 0;
+      std::this_thread::yield();  // an idle application waits (wait_for_data)
       continue;
     }
     detail::ConnectionCore &core = ConnectionAccess::core(*c);

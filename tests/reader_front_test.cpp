@@ -4,6 +4,7 @@
 // mode.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -106,4 +107,65 @@ TEST(ReaderFront, AWaitSeesWhatTheFrontHolds) {
   EXPECT_TRUE(ready);
   EXPECT_TRUE(server.reader.data_available());
   EXPECT_EQ(server.reader.get_current_queue_size(), 9);
+}
+
+// One consumer, then four, then one again: the front batches, turns shared, and batches again
+// (kRetryBatching). Every datagram reaches one consumer, each consumer sees each connection's
+// datagrams in order.
+TEST(ReaderFront, ConsumersComingAndGoingGetEveryDatagramOnceInOrder) {
+  constexpr int kConnections = 4;
+  constexpr uint32_t kEach = 30000;
+  qt::Server server;
+  server.reader.set_max_queue_size(kConnections * kEach);
+  std::vector<std::unique_ptr<qt::RawClient>> clients;
+  for (int i = 0; i < kConnections; ++i) clients.push_back(std::make_unique<qt::RawClient>(server.port));
+  const auto conns = server.accept_n(kConnections);
+  ASSERT_EQ(conns.size(), static_cast<size_t>(kConnections));
+  std::thread sender([&] {
+    for (uint32_t s = 0; s < kEach; s += 1000) {
+      for (auto &c : clients) c->send_all(numbered(s, 1000));
+    }
+  });
+  constexpr uint32_t kTotal = kConnections * kEach;
+  std::atomic<uint32_t> taken{0};
+  std::atomic<int> phase{0};  // 0: A alone, 1: A-D, 2: A alone
+  std::vector<std::vector<std::vector<uint32_t>>> seen(4, std::vector<std::vector<uint32_t>>(kConnections));
+  auto consume = [&](int t, auto keep_going) {
+    NetDatagram dg;
+    qt::eventually([&] {
+      while (keep_going() && server.reader.get_data(dg)) {
+        int c = 0;
+        while (conns[c] != dg.get_connection()) ++c;
+        seen[t][c].push_back(number(dg));
+        const uint32_t n = taken.fetch_add(1) + 1;
+        if (t == 0 && n >= kTotal / 3 && phase.load() == 0) phase = 1;
+        if (n >= 2 * kTotal / 3 && phase.load() == 1) phase = 2;
+      }
+      if (!keep_going()) return true;
+      server.reader.poll();
+      return taken.load() >= kTotal;
+    }, 120s);
+  };
+  std::thread a([&] { consume(0, [&] { return taken.load() < kTotal; }); });
+  std::vector<std::thread> others;
+  for (int t = 1; t < 4; ++t) {
+    others.emplace_back([&, t] {
+      qt::eventually([&] { return phase.load() >= 1; }, 120s);
+      consume(t, [&] { return phase.load() == 1; });
+    });
+  }
+  for (auto &t : others) t.join();
+  a.join();
+  sender.join();
+  ASSERT_EQ(taken.load(), kTotal);
+  for (int c = 0; c < kConnections; ++c) {
+    std::vector<uint32_t> all;
+    for (int t = 0; t < 4; ++t) {
+      EXPECT_TRUE(std::is_sorted(seen[t][c].begin(), seen[t][c].end())) << "consumer " << t << " connection " << c;
+      all.insert(all.end(), seen[t][c].begin(), seen[t][c].end());
+    }
+    std::sort(all.begin(), all.end());
+    ASSERT_EQ(all.size(), kEach) << "connection " << c;
+    for (uint32_t s = 0; s < kEach; ++s) ASSERT_EQ(all[s], s) << "connection " << c;
+  }
 }

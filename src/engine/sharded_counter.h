@@ -13,10 +13,12 @@ namespace queuednet::detail {
 
 class ShardedCounter {
  public:
-  void add(int64_t n) noexcept { shards_[shard()].value.fetch_add(n, std::memory_order_relaxed); }
-  int64_t sum() const noexcept {
+  void add(int64_t n, std::memory_order order = std::memory_order_relaxed) noexcept {
+    shards_[shard()].value.fetch_add(n, order);
+  }
+  int64_t sum(std::memory_order order = std::memory_order_relaxed) const noexcept {
     int64_t total = 0;
-    for (const Shard &s : shards_) total += s.value.load(std::memory_order_relaxed);
+    for (const Shard &s : shards_) total += s.value.load(order);
     return total;
   }
 
