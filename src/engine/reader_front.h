@@ -39,6 +39,7 @@
 #include "engine/queued_datagram.h"
 #include "engine/result_queue.h"
 #include "engine/sharded_counter.h"
+#include "engine/spin_lock.h"
 
 namespace queuednet::detail {
 
@@ -126,7 +127,7 @@ class ReaderFront {
     }
   }
 
-  std::mutex lock_;  // the items and the run (a sleeping lock: consumers may outnumber cores)
+  SpinLock lock_;  // the items and the run; contended only until the front turns shared
   uint32_t next_ = 0, count_ = 0;
   uint64_t run_units_ = 0;  // taken from the current run, not yet added to its connection
   std::array<QueuedDatagram, kCapacity> items_;
