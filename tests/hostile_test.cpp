@@ -53,6 +53,15 @@ bool send_some(int fd, const std::string &bytes, size_t &offset) {
   return n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
+// A client whose receive buffer is set before the handshake (so the kernel holds few of the
+// server's bytes for it): a peer that does not read fills up fast.
+std::unique_ptr<qt::RawClient> small_window_client(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  return qt::RawClient::connect_socket(fd, port);
+}
+
 uint16_t local_port(int fd) {
   sockaddr_storage a{};
   socklen_t len = sizeof a;
@@ -180,11 +189,7 @@ TEST(Hostile, FullSpeedNonReaderIsThrottledByItsOwnUnreadEchoes) {
   server.writer.set_hard_limit(kHardLimit);
   server.manager->set_close_timeout(120);  // held at the mark, it is not closed during the test
 
-  // The flooder's receive buffer is set before the handshake, so the kernel holds few echoes.
-  const int flood_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int small = 4096;
-  ::setsockopt(flood_fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  auto flooder = qt::RawClient::connect_socket(flood_fd, server.port);
+  auto flooder = small_window_client(server.port);
   ASSERT_TRUE(flooder->connected());
   const auto flood_conn = server.accept_one();
   ASSERT_NE(flood_conn, nullptr);
@@ -266,10 +271,7 @@ TEST(Hostile, NonReaderHeldAtItsMarkIsClosedWhenItTakesNothingForTheCloseTimeout
   qt::Server server;
   server.writer.set_max_queue_size(32 * 1024);
   server.manager->set_close_timeout(0.3);
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int small = 4096;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  auto flooder = qt::RawClient::connect_socket(fd, server.port);
+  auto flooder = small_window_client(server.port);
   ASSERT_TRUE(flooder->connected());
   const auto flood_conn = server.accept_one();
   ASSERT_NE(flood_conn, nullptr);

@@ -40,15 +40,23 @@ bool holds(QueuedConnectionReader &reader, int n) {
   });
 }
 
+// A server whose reader holds datagrams 0..n-1 from one client, all ready to take.
+struct Holding {
+  explicit Holding(uint32_t n) : client(server.port) {
+    ok = server.accept_one() != nullptr && client.send_all(numbered(0, n)) && holds(server.reader, static_cast<int>(n));
+  }
+  qt::Server server;
+  qt::RawClient client;
+  bool ok = false;
+};
+
 }  // namespace
 
 TEST(ReaderFront, WhatOneThreadTookAtOnceReachesTheNextCallerInOrder) {
   constexpr uint32_t kDatagrams = 40;
-  qt::Server server;
-  qt::RawClient client(server.port);
-  ASSERT_TRUE(server.accept_one());
-  ASSERT_TRUE(client.send_all(numbered(0, kDatagrams)));
-  ASSERT_TRUE(holds(server.reader, kDatagrams));
+  Holding h(kDatagrams);
+  ASSERT_TRUE(h.ok);
+  qt::Server &server = h.server;
 
   uint32_t first = kDatagrams;
   std::thread taker([&] {  // takes one datagram (the front takes more) and ends
@@ -67,11 +75,9 @@ TEST(ReaderFront, WhatOneThreadTookAtOnceReachesTheNextCallerInOrder) {
 
 TEST(ReaderFront, ThreadsTakingInTurnGetConsecutiveDatagrams) {
   constexpr uint32_t kDatagrams = 48;
-  qt::Server server;
-  qt::RawClient client(server.port);
-  ASSERT_TRUE(server.accept_one());
-  ASSERT_TRUE(client.send_all(numbered(0, kDatagrams)));
-  ASSERT_TRUE(holds(server.reader, kDatagrams));
+  Holding h(kDatagrams);
+  ASSERT_TRUE(h.ok);
+  qt::Server &server = h.server;
   // Each datagram taken by a new thread: whatever one took into the front, the next one gets
   // the next datagram.
   for (uint32_t s = 0; s < kDatagrams; ++s) {
@@ -87,11 +93,9 @@ TEST(ReaderFront, ThreadsTakingInTurnGetConsecutiveDatagrams) {
 }
 
 TEST(ReaderFront, AWaitSeesWhatTheFrontHolds) {
-  qt::Server server;
-  qt::RawClient client(server.port);
-  ASSERT_TRUE(server.accept_one());
-  ASSERT_TRUE(client.send_all(numbered(0, 10)));
-  ASSERT_TRUE(holds(server.reader, 10));
+  Holding h(10);
+  ASSERT_TRUE(h.ok);
+  qt::Server &server = h.server;
   NetDatagram dg;
   ASSERT_TRUE(server.reader.get_data(dg));  // the other 9 are in the front, none in the queue
   // No more bytes come: a wait that looked only at the queue would sleep its whole minute.
