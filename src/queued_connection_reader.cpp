@@ -1,7 +1,6 @@
 // Internal. QueuedConnectionReader: the queue side of a reader.
 #include "queuednet/queued_connection_reader.h"
 
-
 #include "copy_bytes.h"
 #include "engine/connection_core.h"
 #include "engine/engine.h"
@@ -10,7 +9,6 @@
 #include "engine/reader_core.h"
 
 namespace queuednet {
-
 
 QueuedConnectionReader::QueuedConnectionReader(ConnectionManager *manager, int num_threads)
     : ConnectionReader(manager, num_threads, "QueuedConnectionReader") {}

@@ -17,9 +17,9 @@
 #include <mutex>
 #include <vector>
 
-#include "queuednet/connection.h"
 #include "engine/byte_buffer.h"
 #include "engine/spin_lock.h"
+#include "queuednet/connection.h"
 #include "queuednet/net_address.h"
 
 namespace queuednet::detail {

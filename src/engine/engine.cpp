@@ -98,7 +98,6 @@ std::shared_ptr<Connection> Engine::adopt(int fd, Connection::Kind kind, const N
   return c;
 }
 
-
 bool Engine::unregister(const Connection *c) {
   std::lock_guard lock(registry_mutex_);
   return registry_.erase(c) > 0;

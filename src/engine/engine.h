@@ -18,7 +18,6 @@
 #include "backends/backend.h"
 #include "engine/connection_core.h"
 #include "engine/result_queue.h"
-#include "engine/sharded_counter.h"
 #include "queuednet/connection.h"
 #include "queuednet/statistics.h"
 

@@ -120,12 +120,8 @@ class ResultQueue : public QueueSignal {
     return n;
   }
 
-  // Any thread: blocks until an item is visible, `timeout` passes or the queue is closed; true
-  // if an item is visible.
-  bool wait(std::chrono::nanoseconds timeout) {
-    return wait_until_ready(timeout, [this] { return !empty(); });
-  }
-  // Same, until `ready()` (which the caller makes true at least when the queue is not empty).
+  // Any thread: blocks until `ready()` (which the caller makes true at least when an item is
+  // visible), `timeout` passes or the queue is closed; returns ready().
   template <class Ready>
   bool wait(std::chrono::nanoseconds timeout, Ready ready) {
     return wait_until_ready(timeout, ready);
