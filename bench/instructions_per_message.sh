@@ -4,14 +4,22 @@
 # to the per-datagram path costs without the noise of timing. 200 connections, 16 in flight,
 # 32-byte datagrams, 5 s of load against the server running under valgrind.
 #
-#   bench/instructions_per_message.sh "server command"
+#   bench/instructions_per_message.sh "server command" [PROFILE]
 #   e.g. bench/instructions_per_message.sh "build-bench/bench/queuednet-echo-server --backend epoll --threads 0"
+# With PROFILE, the callgrind profile is kept there (read it with callgrind_annotate, e.g.
+# --inclusive=yes for each function's cost with what it calls).
 set -euo pipefail
-[ $# -eq 1 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -eq 1 ] || [ $# -eq 2 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2; }
 load=$(dirname "$0")/../build-bench/bench/queuednet-echo-load
 command -v valgrind >/dev/null || { echo "instructions_per_message.sh: needs valgrind" >&2; exit 2; }
-profile=$(mktemp) out=$(mktemp)
-trap 'rm -f "$profile" "$out"' EXIT
+out=$(mktemp)
+if [ $# -eq 2 ]; then
+  profile=$2
+  trap 'rm -f "$out"' EXIT
+else
+  profile=$(mktemp)
+  trap 'rm -f "$profile" "$out"' EXIT
+fi
 # shellcheck disable=SC2086 # the command is a word list
 valgrind --tool=callgrind --callgrind-out-file="$profile" $1 --port 0 --duration 15 >"$out" 2>&1 &
 pid=$!

@@ -53,7 +53,7 @@ bool set_option(detail::ConnectionCore &core, bool stream_only, const char *what
                            std::string(what) + " applies to TCP stream connections only");
     return false;
   }
-  std::lock_guard lock(core.mutex);  // the loop closes the fd under this lock
+  std::lock_guard lock(core.mutex);  // the loop retires the fd under this lock, closing it after
   const int fd = core.fd.load();
   if (fd < 0) {
     detail::set_last_error(make_error_code(errc::connection_closed), std::string(what) + " on a closed connection");

@@ -55,16 +55,7 @@ TEST(Concurrency, EightConsumersTwoHundredConnectionsEveryDatagramOnce) {
   for (auto &t : consumers) t.join();
   EXPECT_FALSE(server.reader.get_overflow_flag());
   ASSERT_EQ(taken.load(), kConnections * kPerConnection);
-  for (int c = 0; c < kConnections; ++c) {
-    std::vector<uint32_t> all;
-    for (int t = 0; t < 8; ++t) {
-      EXPECT_TRUE(std::is_sorted(seen[t][c].begin(), seen[t][c].end())) << "consumer " << t << " connection " << c;
-      all.insert(all.end(), seen[t][c].begin(), seen[t][c].end());
-    }
-    std::sort(all.begin(), all.end());
-    ASSERT_EQ(all.size(), static_cast<size_t>(kPerConnection)) << "connection " << c;
-    for (uint32_t s = 0; s < kPerConnection; ++s) ASSERT_EQ(all[s], s) << "connection " << c;
-  }
+  EXPECT_EQ(qt::check_each_once_in_order(seen, static_cast<size_t>(kPerConnection)), "");
 }
 
 TEST(Concurrency, OneConsumerSeesEveryConnectionInOrder) {

@@ -36,6 +36,15 @@ class ByteBuffer {
     data_ = nullptr;
     size_ = capacity_ = 0;
   }
+  // Empties it; storage grown past kKeepCapacity (a burst's, a flood's) is freed, not kept.
+  void clear_and_trim() {
+    if (capacity_ > kKeepCapacity) {
+      release();
+    } else {
+      clear();
+    }
+  }
+  static constexpr size_t kKeepCapacity = size_t{1} << 20;
 
   // Room for `n` more bytes at the end, which the caller fills; valid until the next append.
   unsigned char *append(size_t n) {

@@ -14,12 +14,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "engine/byte_buffer.h"
 #include "engine/spin_lock.h"
 #include "queuednet/connection.h"
+#include "queuednet/connection_writer.h"
 #include "queuednet/net_address.h"
 
 namespace queuednet::detail {
@@ -78,7 +78,7 @@ struct ConnectionCore {
   const Connection::Kind kind;
   const uint32_t loop_index;  // the loop that owns it, for life
 
-  std::atomic<int> fd;  // -1 once closed (closed under `mutex`)
+  std::atomic<int> fd;  // -1 once closed (set under `mutex` before the close)
   std::atomic<bool> reset_reported{false};
   std::atomic<bool> close_requested{false};
   std::atomic<bool> in_reader{false};  // a connection feeds at most one reader or listener
@@ -91,14 +91,14 @@ struct ConnectionCore {
   std::atomic<uint64_t> bytes_out{0};
   // The high-water mark of the writer that last sent to it: the loop stops reading a stream
   // whose queued output reached it (EventLoop::check_output_pressure).
-  std::atomic<size_t> output_high_water{size_t{4} << 20};
+  std::atomic<size_t> output_high_water{ConnectionWriter::kDefaultMaxQueueBytes};
   size_t queued_bytes() const {
     const uint64_t settled = bytes_settled.load(std::memory_order_relaxed);
     const uint64_t out = bytes_out.load(std::memory_order_relaxed);
     return out > settled ? static_cast<size_t>(out - settled) : 0;
   }
 
-  // Output and requests, under `mutex` (also held while the loop closes `fd`, against
+  // Output and requests, under `mutex` (also held while the loop retires `fd`, against
   // setsockopt on a reused descriptor). What send() touches comes first, on as few cache
   // lines as it can.
   SpinLock mutex;

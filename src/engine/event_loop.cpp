@@ -43,9 +43,11 @@ EventLoop::~EventLoop() {
   backend_.reset();
   channels_.for_each([](Channel &ch) {
     if (!ch.dead && ch.fd >= 0) {
-      std::lock_guard lock(ch.core->mutex);
+      {
+        std::lock_guard lock(ch.core->mutex);
+        ch.core->fd.store(-1);
+      }
       ::close(ch.fd);
-      ch.core->fd.store(-1);
     }
   });
 }
@@ -77,7 +79,7 @@ void EventLoop::write_rule(const std::shared_ptr<Connection> &c, bool need_sync)
   }
   // Polled mode. Mid-drain, a connection already marked has nothing to do here.
   ConnectionCore &core = ConnectionAccess::core(*c);
-  const bool waiting = engine_.waiting_datagrams().load(std::memory_order_relaxed) > 0;
+  const bool waiting = waiting_.load(std::memory_order_relaxed) > 0;
   const bool eager = core.queued_bytes() >= kEagerFlushBytes;
   if (!need_sync && waiting && !eager) return;
   if (!try_enter()) {  // another thread turns the loop: it writes at the end of its turn
@@ -87,7 +89,9 @@ void EventLoop::write_rule(const std::shared_ptr<Connection> &c, bool need_sync)
   drain_tasks();
   if (need_sync) apply(c);
   Channel *ch = find(core.channel_id);
-  if (ch != nullptr && !need_sync) count_output(*ch);  // not marked: its socket is full
+  // No sync asked for: a write in flight or a full socket may keep the loop from taking
+  // `pending` for a while, so it counts the send here.
+  if (ch != nullptr && !need_sync) count_output(*ch);
   if (!waiting) {
     flush_dirty();
     backend_->submit(*this);

@@ -65,7 +65,7 @@ class EventLoop::Delivery {
         count(loop_.counters_.queue_drops, n_ - pushed);
       }
       if (pushed > 0) {
-        if (!loop_.threaded_) loop_.engine_.waiting_datagrams().fetch_add(static_cast<int64_t>(pushed));
+        if (!loop_.threaded_) loop_.waiting_.fetch_add(static_cast<int64_t>(pushed));
         loop_.touch(reader_, &reader.queue);
       }
     }
@@ -326,7 +326,7 @@ void EventLoop::release_delayed() {
       if (core.reader == item.reader) pushed = item.reader->queue.push(index_, std::move(item.datagram));
     }
     if (pushed) {
-      if (!threaded_) engine_.waiting_datagrams().fetch_add(1);
+      if (!threaded_) waiting_.fetch_add(1);
       touch(item.reader, &item.reader->queue);
     } else {
       core.input.consumed.fetch_add(unit, std::memory_order_acq_rel);  // detached or full: never taken

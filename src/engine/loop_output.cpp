@@ -15,7 +15,6 @@
 namespace queuednet::detail {
 namespace {
 
-constexpr size_t kKeepCapacity = 1u << 20;  // an emptied output buffer larger than this is freed
 
 }  // namespace
 
@@ -40,8 +39,9 @@ void EventLoop::flush_dirty() {
 bool EventLoop::write(Channel &ch) {
   count_output(ch);  // the loop sees what is queued even while the socket is full
   if (ch.kind == ChannelKind::datagram) return send_packets(ch);
-  check_output_pressure(ch);
-  return pump(ch);
+  if (!pump(ch)) return false;
+  check_output_pressure(ch);  // on what the kernel did not take
+  return true;
 }
 
 // A peer that does not read what the application sends it is not read either: past the
@@ -145,9 +145,8 @@ bool EventLoop::pump(Channel &ch) {
     }
     wrote(ch, static_cast<size_t>(r));
   }
-  ch.out.clear();
+  ch.out.clear_and_trim();
   ch.out_off = 0;
-  if (ch.out.capacity() > kKeepCapacity) ch.out.release();
   return drained(ch);
 }
 
@@ -355,13 +354,13 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
   ConnectionCore &core = *ch.core;
   {
     std::lock_guard lock(core.mutex);
-    ::close(ch.fd);
-    core.fd.store(-1);
+    core.fd.store(-1);  // under the lock: a setsockopt that took it finished first
     core.pending.clear();
     core.held_bytes = 0;
     core.packets.clear();
     settle_all_output(ch);  // what was still queued is discarded
   }
+  ::close(ch.fd);  // outside the lock: with SO_LINGER it may block
   // Reported with the socket closed, behind every datagram this loop delivered.
   if (reset) report_reset(ch, why);
   engine_.unregister(ch.conn.get());

@@ -30,11 +30,7 @@ class ParkedInput {
     if (off_ == bytes_.size()) clear();
   }
   void clear() {
-    if (bytes_.capacity() > kKeepCapacity) {
-      bytes_.release();  // a flood's backlog is not kept once it is gone
-    } else {
-      bytes_.clear();
-    }
+    bytes_.clear_and_trim();  // a flood's backlog is not kept once it is gone
     off_ = 0;
   }
 
@@ -46,8 +42,6 @@ class ParkedInput {
     bytes_.append(left);  // the bytes just moved, now at the front
     off_ = 0;
   }
-
-  static constexpr size_t kKeepCapacity = size_t{1} << 20;
 
   ByteBuffer bytes_;
   size_t off_ = 0;

@@ -102,6 +102,6 @@ struct QueuedDatagram {
   alignas(4) unsigned char inline_[kInlineBytes];
 };
 
-static_assert(sizeof(QueuedDatagram) == 128, "two cache lines; a small datagram moves only the first");
+static_assert(sizeof(QueuedDatagram) == 128, "a small datagram moves 56 of its 128 bytes");
 
 }  // namespace queuednet::detail

@@ -83,8 +83,14 @@ struct ReaderCore {
                        max_datagram_size.load(std::memory_order_relaxed)};
   }
   bool delaying() const { return delay_max_ns.load(std::memory_order_relaxed) > 0; }
-  // Whether a datagram is there to take, in the front or the queue (a hint under concurrency).
-  bool has_data() const { return front.size() > 0 || !queue.empty(); }
+  // Whether a datagram is there to take, in the queue or the front (a hint under
+  // concurrency). The queue first: a refill counts the front as holding before it empties the
+  // queue (reader_front.h), so one of the two shows what is there.
+  bool has_data() const {
+    if (!queue.empty()) return true;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return front.size() > 0;
+  }
   // Whether a paused connection with `outstanding` (InputAccount) may be read again: under
   // half the budget.
   bool below_low_water(uint64_t outstanding) const {

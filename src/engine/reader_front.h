@@ -14,8 +14,8 @@
 // out, then every caller takes one datagram at a time straight from the lock-free queue
 // (several consumers then do not queue up behind one lock). Every kRetryBatching direct takes
 // of a thread it tries batching again; another consumer still there turns it shared again at
-// once. Nothing a direct take touches is written by the other consumers, except the queue's
-// own indices.
+// once. A direct take writes nothing the front's holder reads under its lock; it shares only
+// the queue, the connection's InputAccount and the counts with the other consumers.
 //
 // Each datagram reaches one caller, and one caller sees each connection's datagrams in order:
 // the front hands out the oldest datagrams, and no caller takes one straight from the queue
@@ -48,8 +48,8 @@ class ReaderFront {
   static constexpr size_t kCapacity = 16;
   static constexpr uint32_t kRetryBatching = 4096;
 
-  // Datagrams in the front (a hint under concurrency). Any thread.
-  size_t size() const { return available_.load(std::memory_order_acquire); }
+  // Datagrams in the front (a hint under concurrency; 1 while it refills). Any thread.
+  size_t size() const { return available_.load(std::memory_order_seq_cst); }
 
   // Takes the next datagram and calls `use(item)` to move out what the caller keeps. False
   // when there is none. `waiting` is the polled engine's wait count (nullptr with workers).
@@ -63,6 +63,7 @@ class ReaderFront {
       bool taken = false;
       if (take_direct(queue, waiting, below_low_water, resume, use, &taken)) return taken;
     }
+    std::shared_ptr<Connection> drop;  // what the caller left of the connection, let go after the lock
     std::unique_lock lock(lock_, std::try_to_lock);
     if (!lock.owns_lock()) {
       shared_.store(true, std::memory_order_release);  // another consumer is in the front
@@ -70,6 +71,9 @@ class ReaderFront {
     }
     if (next_ == count_) {
       next_ = 0;
+      // Counted as held before the queue gives them up: has_data() sees them in one or the
+      // other throughout, so a wait that looks meanwhile does not sleep past them.
+      available_.store(1, std::memory_order_seq_cst);
       refilling_.store(true, std::memory_order_seq_cst);
       const bool alone = !shared_.load(std::memory_order_seq_cst) && direct_.sum(std::memory_order_seq_cst) == 0;
       count_ = static_cast<uint32_t>(queue.pop_bulk(items_.data(), alone ? kCapacity : 1));
@@ -86,7 +90,7 @@ class ReaderFront {
     if (next_ == count_ && waiting != nullptr) waiting->fetch_sub(count_, std::memory_order_relaxed);
     available_.store(count_ - next_, std::memory_order_release);
     use(item);
-    item.connection.reset();  // whatever the caller left
+    drop = std::move(item.connection);
     return true;
   }
 

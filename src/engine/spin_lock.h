@@ -1,9 +1,12 @@
-// Internal. SpinLock: the lock of a connection's output and membership, held for a few dozen
-// instructions at a time (appending a frame, swapping a buffer, pushing a batch) and taken
-// once per datagram on the send path. Taking it is one atomic exchange and letting go a plain
-// release store, where a std::mutex costs two locked instructions and two library calls. A
-// waiter spins briefly, then yields its time slice, so a holder that was preempted (or that
-// closes a socket under the lock) does not make it burn a core.
+// Internal. SpinLock: the lock of a connection's output and membership, and of a reader's
+// front. Taken once per datagram on the send and get_data paths and held there for a few
+// dozen instructions (appending a frame, handing out a datagram); the loop holds a
+// connection's membership lock for one receive's delivery (decoding it and pushing the
+// batch), bounded by the reader's input budget, and a listener's while it sets up an accepted
+// socket (a few system calls, once per connection). Taking it is
+// one atomic exchange and letting go a plain release store, where a std::mutex costs two
+// locked instructions and two library calls. A waiter spins briefly, then yields its time
+// slice, so a holder that was preempted does not make it spin for long.
 // Thread contract: any thread; not recursive. Meets Lockable (std::lock_guard, unique_lock).
 #pragma once
 

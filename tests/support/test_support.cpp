@@ -19,6 +19,29 @@
 
 namespace qt {
 
+std::string check_each_once_in_order(const std::vector<std::vector<std::vector<uint32_t>>> &seen, size_t each) {
+  const size_t connections = seen.empty() ? 0 : seen[0].size();
+  for (size_t c = 0; c < connections; ++c) {
+    std::vector<uint32_t> all;
+    for (size_t t = 0; t < seen.size(); ++t) {
+      const std::vector<uint32_t> &mine = seen[t][c];
+      if (!std::is_sorted(mine.begin(), mine.end())) {
+        return "consumer " + std::to_string(t) + " saw connection " + std::to_string(c) + " out of order";
+      }
+      all.insert(all.end(), mine.begin(), mine.end());
+    }
+    std::sort(all.begin(), all.end());
+    if (all.size() != each) {
+      return "connection " + std::to_string(c) + ": " + std::to_string(all.size()) + " taken, not " +
+             std::to_string(each);
+    }
+    for (uint32_t s = 0; s < each; ++s) {
+      if (all[s] != s) return "connection " + std::to_string(c) + ": datagram " + std::to_string(s) + " lost or repeated";
+    }
+  }
+  return "";
+}
+
 int test_threads() {
   const char *v = std::getenv("QUEUEDNET_TEST_THREADS");
   return v == nullptr ? 0 : std::atoi(v);

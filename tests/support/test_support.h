@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,6 +23,12 @@ std::unique_ptr<queuednet::QueuedConnectionManager> make_manager();
 // Calls `condition` (which may poll readers) until it returns true or `timeout` passes.
 // Returns its last result. Yields between calls; never sleeps for a fixed time.
 bool eventually(const std::function<bool()> &condition, std::chrono::milliseconds timeout = 20s);
+
+// Numbered datagrams several consumers took, as seen[consumer][connection] = the numbers in
+// the order that consumer took them. Empty if every connection's numbers 0..each-1 were each
+// taken exactly once and every consumer saw each connection's in increasing order; otherwise
+// the first thing that is wrong.
+std::string check_each_once_in_order(const std::vector<std::vector<std::vector<uint32_t>>> &seen, size_t each);
 
 // Opens a listening rendezvous on 127.0.0.1 with an ephemeral port; returns the port.
 uint16_t listen_local(queuednet::ConnectionManager &m, std::shared_ptr<queuednet::Connection> &rendezvous);
