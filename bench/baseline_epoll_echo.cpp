@@ -1,8 +1,12 @@
 // baseline-epoll-echo: the minimal hand-written echo server queuednet is measured against.
 // N threads, each with its own SO_REUSEPORT listener and edge-triggered epoll loop; every
 // byte read is written straight back (a framed echo is the same bytes). No library, no queues.
+// With --framed it does the least a Panda3D-model server must do instead: it splits the bytes
+// into frames (2-byte little-endian length), copies each datagram out of the receive buffer
+// (as get_data() does), frames it again into the connection's output (as send() does), and
+// writes that once the socket is drained. Still no library, no queue, one thread per loop.
 //
-//   baseline-epoll-echo --port P [--host 127.0.0.1] [--threads N] [--duration SECONDS]
+//   baseline-epoll-echo --port P [--host 127.0.0.1] [--threads N] [--duration SECONDS] [--framed]
 //
 // Prints "listening on HOST:PORT backend=baseline-epoll threads=N" and a summary on exit.
 #include <arpa/inet.h>
@@ -30,15 +34,39 @@
 namespace {
 
 constexpr const char *kUsage =
-    "usage: baseline-epoll-echo --port P [--host 127.0.0.1] [--threads N] [--duration SECONDS]\n"
-    "Echoes every byte it reads on TCP, N threads with SO_REUSEPORT listeners and epoll.\n";
+    "usage: baseline-epoll-echo --port P [--host 127.0.0.1] [--threads N] [--duration SECONDS] [--framed]\n"
+    "Echoes every byte it reads on TCP, N threads with SO_REUSEPORT listeners and epoll.\n"
+    "--framed: echoes datagram by datagram (2-byte length frames), each copied out and framed again.\n";
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
 
 struct Conn {
   std::string pending;  // bytes the socket did not take yet
+  std::string partial;  // --framed: the start of a frame not complete yet
 };
+
+// --framed: echoes each complete frame of `partial` + data[0..n) into `pending`, one datagram
+// at a time through `datagram`; keeps an incomplete tail in `partial`.
+void echo_frames(Conn &c, const char *data, size_t n, std::vector<unsigned char> &datagram) {
+  if (!c.partial.empty()) {
+    c.partial.append(data, n);
+    data = c.partial.data();
+    n = c.partial.size();
+  }
+  size_t at = 0;
+  while (n - at >= 2) {
+    const size_t size = static_cast<unsigned char>(data[at]) | size_t{static_cast<unsigned char>(data[at + 1])} << 8;
+    if (n - at - 2 < size) break;
+    datagram.assign(data + at + 2, data + at + 2 + size);
+    const char header[2] = {static_cast<char>(size & 0xff), static_cast<char>(size >> 8)};
+    c.pending.append(header, 2);
+    c.pending.append(reinterpret_cast<const char *>(datagram.data()), datagram.size());
+    at += 2 + size;
+  }
+  std::string rest(data + at, n - at);
+  c.partial.swap(rest);
+}
 
 int make_listener(const char *host, int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -56,7 +84,7 @@ int make_listener(const char *host, int port) {
   return fd;
 }
 
-void serve(int listener, std::atomic<uint64_t> &bytes, std::atomic<uint64_t> &accepted) {
+void serve(int listener, bool framed, std::atomic<uint64_t> &bytes, std::atomic<uint64_t> &accepted) {
   const int ep = epoll_create1(EPOLL_CLOEXEC);
   epoll_event lev{};
   lev.events = EPOLLIN;
@@ -65,6 +93,7 @@ void serve(int listener, std::atomic<uint64_t> &bytes, std::atomic<uint64_t> &ac
   std::unordered_map<int, Conn> conns;
   std::vector<epoll_event> events(1024);
   std::vector<char> buf(65536);
+  std::vector<unsigned char> datagram;
   uint64_t local_bytes = 0;
   auto flush = [&](int fd, Conn &c) {
     while (!c.pending.empty()) {
@@ -99,6 +128,11 @@ void serve(int listener, std::atomic<uint64_t> &bytes, std::atomic<uint64_t> &ac
         const ssize_t r = recv(fd, buf.data(), buf.size(), 0);
         if (r > 0) {
           local_bytes += static_cast<uint64_t>(r);
+          if (framed) {
+            echo_frames(c, buf.data(), static_cast<size_t>(r), datagram);
+            if (static_cast<size_t>(r) < buf.size()) break;  // drained: written below
+            continue;
+          }
           if (c.pending.empty()) {
             const ssize_t w = send(fd, buf.data(), static_cast<size_t>(r), MSG_NOSIGNAL);
             if (w < 0 && errno != EAGAIN) alive = false;
@@ -112,6 +146,7 @@ void serve(int listener, std::atomic<uint64_t> &bytes, std::atomic<uint64_t> &ac
         if (r < 0 && errno == EAGAIN) break;
         alive = false;
       }
+      if (alive && framed) alive = flush(fd, c);
       if (!alive) {
         close(fd);
         conns.erase(fd);
@@ -129,12 +164,14 @@ int main(int argc, char **argv) {
   std::string host = "127.0.0.1";
   int port = -1, threads = 1;
   double duration = 0;
+  bool framed = false;
   bench::Args args(argc, argv, "baseline-epoll-echo", kUsage);
   while (args.next()) {
     if (args.is("--port")) port = args.integer(0, 65535);
     else if (args.is("--host")) host = args.value();
     else if (args.is("--threads")) threads = args.integer(1, 256);
     else if (args.is("--duration")) duration = args.real(0, 1e7);
+    else if (args.is("--framed")) framed = true;
     else args.unknown();
   }
   if (port < 0) args.fail("--port is required");
@@ -151,7 +188,7 @@ int main(int argc, char **argv) {
   std::fflush(stdout);
   std::atomic<uint64_t> bytes{0}, accepted{0};
   std::vector<std::thread> workers;
-  for (int fd : listeners) workers.emplace_back([&, fd] { serve(fd, bytes, accepted); });
+  for (int fd : listeners) workers.emplace_back([&, fd] { serve(fd, framed, bytes, accepted); });
   const auto start = std::chrono::steady_clock::now();
   while (!g_stop.load()) {
     if (duration > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= duration) break;

@@ -86,6 +86,20 @@ check "busy port -> exit 1, one line saying so" \
   test "$rc" = 1 -a "$(lines "$work/err")" = 1 -a "$(grep -c 'Address already in use' "$work/err")" = 1
 stop_server
 
+# baseline-epoll-echo --framed echoes datagram by datagram: every byte comes back in order,
+# for frames that fit one read and frames that span several.
+"$bin/baseline-epoll-echo" --port 0 --framed --duration 60 >"$work/framed.out" 2>&1 &
+pids+=($!)
+framed_pid=$!
+for _ in $(seq 1 200); do grep -q '^listening on' "$work/framed.out" && break; sleep 0.05; done
+framed_port=$(sed -n 's/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$work/framed.out")
+for size in 32 30000; do
+  "$load" --port "$framed_port" --connections 20 --window 4 --size "$size" --count 200 >"$work/framed.$size" 2>&1
+  check "baseline-epoll-echo --framed echoes $size-byte datagrams" grep -q 'mismatches=0 .*result=ok' "$work/framed.$size"
+done
+kill -INT "$framed_pid"
+wait "$framed_pid"
+
 # --stats: one line per interval while a load runs; the summary counts what the load got back.
 start_server --port 0 --udp 0 --stats 0.25 --duration 60
 "$load" --port "$port" --connections 20 --window 4 --duration 1 >"$work/tcp" 2>&1
