@@ -22,10 +22,11 @@ check() {  # check DESCRIPTION CONDITION...
 }
 lines() { if [ -s "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 
-# Starts a server in the background; sets $port, $udp_port and $out.
+# Starts a server (queuednet-echo-server, or the program in $server_program) in the background;
+# sets $port, $udp_port and $out.
 start_server() {
   out=$work/server.$RANDOM.out
-  "$server" "$@" >"$out" 2>&1 &
+  "${server_program:-$server}" "$@" >"$out" 2>&1 &
   pids+=($!)
   server_pid=$!
   for _ in $(seq 1 200); do grep -q '^listening on' "$out" && break; sleep 0.05; done
@@ -88,20 +89,15 @@ stop_server
 
 # baseline-epoll-echo --framed echoes datagram by datagram: every byte comes back in order,
 # for frames that fit one read and frames that span several.
-"$bin/baseline-epoll-echo" --port 0 --framed --duration 60 >"$work/framed.out" 2>&1 &
-pids+=($!)
-framed_pid=$!
-for _ in $(seq 1 200); do grep -q '^listening on' "$work/framed.out" && break; sleep 0.05; done
-framed_port=$(sed -n 's/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$work/framed.out")
+server_program=$bin/baseline-epoll-echo start_server --port 0 --framed --duration 60
 # (Few large ones: a sanitizer build of the load generator compares about 200 of them a second.)
 for size_count in 32:200 30000:20; do
   size=${size_count%:*}
-  "$load" --port "$framed_port" --connections 20 --window 4 --size "$size" --count "${size_count#*:}" \
+  "$load" --port "$port" --connections 20 --window 4 --size "$size" --count "${size_count#*:}" \
     >"$work/framed.$size" 2>&1
   check "baseline-epoll-echo --framed echoes $size-byte datagrams" grep -q 'mismatches=0 .*result=ok' "$work/framed.$size"
 done
-kill -INT "$framed_pid"
-wait "$framed_pid"
+stop_server
 
 # --stats: one line per interval while a load runs; the summary counts what the load got back.
 start_server --port 0 --udp 0 --stats 0.25 --duration 60

@@ -13,10 +13,6 @@
 #include "log.h"
 
 namespace queuednet::detail {
-namespace {
-
-
-}  // namespace
 
 void EventLoop::mark_dirty(Channel &ch) {
   if (ch.dirty || ch.dead) return;
