@@ -89,6 +89,13 @@ class Backend {
   virtual void quiesce(BackendEvents &) {}
   // Makes a concurrent or next wait() return. Any thread.
   virtual void wake() = 0;
+  // A descriptor that is readable while wait() would find kernel events (an epoll set, an
+  // io_uring ring), for a foreign event loop to wait on; -1 when the backend has none (poll).
+  // Any thread.
+  virtual int pollable_fd() const { return -1; }
+  // Whether the next wait() has work in hand that no kernel event will announce (sockets still
+  // to be read, completions held back, requests not submitted). Loop thread.
+  virtual bool has_buffered_work() const { return false; }
 };
 
 // Creates the requested backend; `automatic` probes io_uring → epoll → poll (QUEUEDNET_BACKEND

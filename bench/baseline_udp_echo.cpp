@@ -14,14 +14,14 @@
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli_args.h"
+#include "server_options.h"
+#include "server_process.h"
 
 namespace {
 
@@ -30,9 +30,6 @@ constexpr const char *kUsage =
     "Echoes every UDP packet to its sender with recvmmsg/sendmmsg, N threads on one port.\n";
 constexpr int kBatch = 64;
 constexpr size_t kMaxPacket = 65536;
-
-std::atomic<bool> g_stop{false};
-void on_signal(int) { g_stop.store(true); }
 
 int make_socket(const std::string &host, int port) {
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -60,7 +57,7 @@ void serve(int fd, Totals &totals) {
   iovec iov[kBatch];
   mmsghdr msgs[kBatch];
   uint64_t in = 0, out = 0, dropped = 0;
-  while (!g_stop.load(std::memory_order_relaxed)) {
+  while (!bench::g_stop.load(std::memory_order_relaxed)) {
     for (int i = 0; i < kBatch; ++i) {
       iov[i] = {buffers.data() + static_cast<size_t>(i) * kMaxPacket, kMaxPacket};
       msgs[i] = {};
@@ -97,37 +94,22 @@ void serve(int fd, Totals &totals) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  std::string host = "127.0.0.1";
-  int port = -1, threads = 1;
-  double duration = 0;
   bench::Args args(argc, argv, "baseline-udp-echo", kUsage);
-  while (args.next()) {
-    if (args.is("--port")) port = args.integer(0, 65535);
-    else if (args.is("--host")) host = args.value();
-    else if (args.is("--threads")) threads = args.integer(1, 256);
-    else if (args.is("--duration")) duration = args.real(0, 1e7);
-    else args.unknown();
-  }
-  if (port < 0) args.fail("--port is required");
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::vector<int> fds{make_socket(host, port)};
+  bench::ServerOptions o = bench::parse_server_options(args);
+  bench::prepare_server_process();
+  std::vector<int> fds{make_socket(o.host, o.port)};
   sockaddr_in bound{};
   socklen_t len = sizeof bound;
   getsockname(fds[0], reinterpret_cast<sockaddr *>(&bound), &len);
-  port = ntohs(bound.sin_port);
-  for (int i = 1; i < threads; ++i) fds.push_back(make_socket(host, port));
-  std::printf("listening on %s:%d backend=baseline-udp threads=%d udp=%d\n", host.c_str(), port, threads, port);
+  o.port = ntohs(bound.sin_port);
+  for (int i = 1; i < o.threads; ++i) fds.push_back(make_socket(o.host, o.port));
+  std::printf("listening on %s:%d backend=baseline-udp threads=%d udp=%d\n", o.host.c_str(), o.port, o.threads,
+              o.port);
   std::fflush(stdout);
   Totals totals;
   std::vector<std::thread> workers;
   for (int fd : fds) workers.emplace_back([&, fd] { serve(fd, totals); });
-  const auto start = std::chrono::steady_clock::now();
-  while (!g_stop.load()) {
-    if (duration > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= duration) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  g_stop.store(true);
+  bench::wait_for_stop(o.duration);
   for (auto &w : workers) w.join();
   for (int fd : fds) close(fd);
   std::printf("summary: datagrams_in=%llu datagrams_out=%llu dropped=%llu\n",

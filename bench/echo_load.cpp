@@ -71,16 +71,6 @@ load::Options parse(int argc, char **argv) {
   return o;
 }
 
-uint64_t percentile(const std::vector<uint32_t> &h, uint64_t total, double q) {
-  const uint64_t target = static_cast<uint64_t>(q * static_cast<double>(total));
-  uint64_t seen = 0;
-  for (size_t i = 0; i < h.size(); ++i) {
-    seen += h[i];
-    if (seen > target) return i;
-  }
-  return h.size() - 1;
-}
-
 // One progress line per second on stderr: rewritten in place on a terminal, appended otherwise.
 class Progress {
  public:
@@ -189,7 +179,7 @@ int main(int argc, char **argv) {
               static_cast<unsigned long long>(received), static_cast<unsigned long long>(lost),
               static_cast<unsigned long long>(late), static_cast<unsigned long long>(mismatches),
               static_cast<unsigned long long>(failed), secs, static_cast<double>(received) / secs,
-              static_cast<unsigned long long>(percentile(histogram, received, 0.50)),
-              static_cast<unsigned long long>(percentile(histogram, received, 0.99)), ok ? "ok" : "FAILED");
+              static_cast<unsigned long long>(load::percentile(histogram, received, 0.50)),
+              static_cast<unsigned long long>(load::percentile(histogram, received, 0.99)), ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }

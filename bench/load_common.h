@@ -51,6 +51,18 @@ struct Stats {
   }
 };
 
+// The value below which a fraction `q` of the `total` samples of histogram `h` lie (its bucket
+// index; the last bucket when they fall in the overflow).
+inline uint64_t percentile(const std::vector<uint32_t> &h, uint64_t total, double q) {
+  const uint64_t target = static_cast<uint64_t>(q * static_cast<double>(total));
+  uint64_t seen = 0;
+  for (size_t i = 0; i < h.size(); ++i) {
+    seen += h[i];
+    if (seen > target) return i;
+  }
+  return h.size() - 1;
+}
+
 // The sockets one worker thread drives: (connection id, fd).
 using Sockets = std::vector<std::pair<uint32_t, int>>;
 

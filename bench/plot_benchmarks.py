@@ -3,10 +3,12 @@
 
     /usr/bin/python3 bench/plot_benchmarks.py RESULTS_DIR
 
-Reads tcp.csv, latency.csv and udp.csv where present and writes tcp_throughput.png,
-tcp_cpu_per_msg.png, tcp_latency.png (against connection count, one line per server: the
-baselines, and each backend polled and with workers; one panel per window),
-request_reply_latency.png and udp.png. Needs matplotlib (Debian: python3-matplotlib).
+Reads tcp.csv, latency.csv, udp.csv, broadcast.csv and idle.csv where present and writes
+tcp_throughput.png, tcp_cpu_per_msg.png, tcp_latency.png (32-byte datagrams against connection
+count, one line per server: the baselines, the peers, and each backend polled and with workers;
+one panel per window), request_reply_latency.png, udp.png, broadcast.png (CPU per delivered
+datagram per cell) and idle_memory.png (bytes per idle connection per server). Needs matplotlib
+(Debian: python3-matplotlib).
 """
 import csv
 import os
@@ -18,7 +20,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend must be chosen first)
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
-COLORS = {"baseline": "black", "io_uring": "tab:blue", "epoll": "tab:orange", "poll": "tab:green"}
+COLORS = {"baseline": "black", "baseline-epoll": "black", "baseline-uring": "dimgray", "asio": "tab:purple",
+          "libuv": "tab:brown", "io_uring": "tab:blue", "epoll": "tab:orange", "poll": "tab:green"}
 MARKERS = {"0": "o", "1": "s", "2": "^"}
 
 
@@ -38,15 +41,15 @@ def read(directory, name):
 
 
 def label(row):
-    if row["kind"] == "baseline":
-        return f"baseline t={row['threads']}"
+    if row["kind"] != "queuednet":
+        return row["server"]
     mode = {"0": "polled", "1": "1 worker"}.get(row["threads"], f"{row['threads']} workers")
     return f"{row['backend']} {mode}"
 
 
 def line_style(row):
     threads = row["threads"]
-    if row["kind"] == "baseline":
+    if row["kind"] != "queuednet":
         dash = "-" if threads == "1" else "--"
     else:
         dash = {"0": "-", "1": "--"}.get(threads, ":")
@@ -128,11 +131,49 @@ def request_reply(rows, path):
     print(f"plot: {path}")
 
 
+def idle_label(row):
+    if row["server"] == "queuednet-echo-server":
+        mode = "polled" if row["threads"] == "0" else f"{row['threads']} workers"
+        return f"{row['backend']} {mode}"
+    return row["server"]
+
+
+def bars(rows, group_of, value_key, y_label, title, path, label=label):
+    """Grouped bars: one group per group_of(row), one bar per server, in table order."""
+    rows = [r for r in rows if number(r[value_key]) is not None]
+    if not rows:
+        return
+    groups = list(dict.fromkeys(group_of(r) for r in rows))
+    names = list(dict.fromkeys(label(r) for r in rows))
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(max(7, 0.35 * len(names) * len(groups) + 3), 4.8))
+    for i, name in enumerate(names):
+        xs, ys, color = [], [], "gray"
+        for g, group in enumerate(groups):
+            for r in rows:
+                if group_of(r) == group and label(r) == name:
+                    xs.append(g + (i - (len(names) - 1) / 2) * width)
+                    ys.append(number(r[value_key]))
+                    color = COLORS.get(r["backend"], "gray")
+        hatch = "//" if "worker" in name or name.endswith("t=2") else ""
+        ax.bar(xs, ys, width=width, color=color, hatch=hatch, edgecolor="white", label=name)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(groups)
+    ax.set_ylabel(y_label)
+    ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"plot: {path}")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: plot_benchmarks.py RESULTS_DIR")
     directory = sys.argv[1]
-    tcp = read(directory, "tcp.csv")
+    tcp = [r for r in read(directory, "tcp.csv") if r.get("size", "32") == "32"]
     if tcp:
         panel_grid(tcp, "connections", [("msgs_per_sec", "echoes per second", False)],
                    "TCP echo throughput (32-byte datagrams)", "connections",
@@ -148,6 +189,12 @@ def main():
         panel_grid(udp, "sockets", [("msgs_per_sec", "echoes per second", False),
                                     ("cpu_us_per_msg", "server CPU µs per message", True)],
                    "UDP echo (32-byte payloads)", "sockets", os.path.join(directory, "udp.png"))
+    bars(read(directory, "broadcast.csv"), lambda r: f"{int(r['clients']):,} clients, rooms of {r['room_size']}",
+         "cpu_us_per_delivery", "server CPU µs per delivered datagram",
+         "Broadcast: CPU per delivered datagram (lower is better)", os.path.join(directory, "broadcast.png"))
+    bars(read(directory, "idle.csv"), lambda r: "idle connections", "bytes_per_connection",
+         "server memory per idle connection, bytes", "Server memory per idle connection (lower is better)",
+         os.path.join(directory, "idle_memory.png"), idle_label)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Micro-benchmarks of the Python binding's own cost per call, in one process on loopback:
-getData into one NetDatagram (the queue prefilled), dataAvailable with data queued, a threaded
-send (hand-off to a worker), and building and reading a 4-field datagram.
+getData into one NetDatagram (the queue prefilled), dataAvailable with data queued,
+NetDatagram.getConnection, getDataBatch per datagram taken, a threaded send (hand-off to a
+worker) and sendBatch per datagram sent, and building and reading a 4-field datagram.
 
     PYTHONPATH=build-bench/python python3 bench/python_binding_bench.py [COUNT]
 
@@ -33,6 +34,7 @@ listener = qn.QueuedConnectionListener(manager, 0)
 reader = qn.QueuedConnectionReader(manager, 0)
 writer = qn.ConnectionWriter(manager, 0)
 reader.setMaxQueueSize(10 * count)
+reader.setInputBudget(10 * count, 1 << 30)  # the queue holds a whole round of one connection
 rendezvous = manager.openTCPServerRendezvous("127.0.0.1", 0, 10)
 listener.addConnection(rendezvous)
 peer = socket.create_connection(("127.0.0.1", rendezvous.getAddress().getPort()))
@@ -66,6 +68,21 @@ def data_available(_):
         available()
 
 
+def get_connection(_):
+    datagram = qn.NetDatagram()
+    reader.getData(datagram)
+    get = datagram.getConnection
+    for _ in range(count):
+        get()
+
+
+def get_data_batch(_):
+    take = reader.getDataBatch
+    taken = 0
+    while taken < count:
+        taken += len(take(256))
+
+
 def drain():
     datagram = qn.NetDatagram()
     while reader.getData(datagram):
@@ -77,6 +94,13 @@ def send(_):
     s = writer.send
     for _ in range(count):
         s(dg, connection)
+
+
+def send_batch(_):
+    pairs = [(b"y" * 32, connection)] * 256
+    s = writer.sendBatch
+    for _ in range(count // 256):
+        s(pairs)
 
 
 def build_and_read(_):
@@ -110,7 +134,10 @@ print("python loop overhead: %.0f ns per iteration (not subtracted below)" % loo
 print("getData(NetDatagram), queue full: %.0f ns" % best_of_3(fill, get_data))
 fill()
 print("dataAvailable(), data queued (threaded): %.0f ns" % best_of_3(lambda: None, data_available))
+print("NetDatagram.getConnection(): %.0f ns" % best_of_3(lambda: None, get_connection))
 drain()
+print("getDataBatch(256), per datagram, queue full: %.0f ns" % best_of_3(fill, get_data_batch))
 print("send(Datagram, Connection), threaded hand-off: %.0f ns" % best_of_3(drain_peer, send))
+print("sendBatch(256 pairs), per datagram, threaded hand-off: %.0f ns" % best_of_3(drain_peer, send_batch))
 print("Datagram: 4 adds + DatagramIterator + 4 gets: %.0f ns" % best_of_3(lambda: None, build_and_read))
 peer.close()

@@ -144,11 +144,12 @@ bool ConnectionWriter::too_large(size_t size, const detail::FrameConfig &config)
   return false;
 }
 
-bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Connection> &connection, bool block) {
+[[gnu::always_inline]] inline bool ConnectionWriter::send_tcp(const unsigned char *data, size_t size,
+                                                              const std::shared_ptr<Connection> &connection,
+                                                              bool block) {
   if (!check_connection(connection, Connection::Kind::tcp_stream, "send")) return false;
   const detail::FrameConfig config{header_size_.load(std::memory_order_relaxed), raw_.load(std::memory_order_relaxed),
                                    detail::kDefaultMaxDatagramSize};
-  const size_t size = datagram.get_length();
   if (size > detail::max_tcp_payload(config)) [[unlikely]] return too_large(size, config);
   const size_t frame = detail::tcp_header_bytes(config) + size;
   detail::ConnectionCore &core = ConnectionAccess::core(*connection);
@@ -164,8 +165,7 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
       if (core.output_high_water.load(std::memory_order_relaxed) != admit.max_queue) {
         core.output_high_water.store(admit.max_queue, std::memory_order_relaxed);
       }
-      detail::write_tcp_frame(core.pending.append(frame), static_cast<const unsigned char *>(datagram.get_data()), size,
-                              config);
+      detail::write_tcp_frame(core.pending.append(frame), data, size, config);
       detail::count(core.datagrams_out);  // under the lock: no locked instruction
       detail::count(core.bytes_out, frame);
       // collect-tcp holds the bytes until its interval has passed (no clock read when off).
@@ -181,6 +181,28 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
   }
   if (held) return true;
   return hand_over(connection, need_sync, killed, "send");
+}
+
+bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Connection> &connection, bool block) {
+  return send_tcp(static_cast<const unsigned char *>(datagram.get_data()), datagram.get_length(), connection, block);
+}
+
+size_t ConnectionWriter::send_batch(std::span<const Outgoing> batch, bool block) {
+  // Polled mode: while the batch is queued it counts as a datagram waiting to be read, so
+  // each send only appends (the write rule's mid-drain case), and the end writes them all.
+  struct WaitingBatch {
+    detail::Engine &engine;
+    std::atomic<int64_t> *waiting;
+    // Also on an exception: nothing else waits to be read, so the batch was the drain's last
+    // answer, and what it queued is written now.
+    ~WaitingBatch() {
+      if (waiting != nullptr && waiting->fetch_sub(1, std::memory_order_relaxed) == 1) engine.application_idle();
+    }
+  } guard{*engine_, engine_->polled() ? &engine_->waiting_datagrams() : nullptr};
+  if (guard.waiting != nullptr) guard.waiting->fetch_add(1, std::memory_order_relaxed);
+  size_t sent = 0;
+  for (const Outgoing &o : batch) sent += send_tcp(static_cast<const unsigned char *>(o.data), o.size, *o.connection, block);
+  return sent;
 }
 
 bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Connection> &connection,

@@ -4,13 +4,14 @@
 #include "engine/engine.h"
 #include "engine/queue_wait.h"
 #include "engine/reader_core.h"
+#include "readiness_fd.h"
 
 namespace queuednet {
 
 QueuedConnectionListener::QueuedConnectionListener(ConnectionManager *manager, int num_threads)
     : ConnectionListener(manager, num_threads, "QueuedConnectionListener") {}
 
-QueuedConnectionListener::~QueuedConnectionListener() = default;
+QueuedConnectionListener::~QueuedConnectionListener() { core_->queue.close_readiness(); }
 
 bool QueuedConnectionListener::new_connection_available() {
   if (!core_->queue.empty()) return true;
@@ -19,7 +20,9 @@ bool QueuedConnectionListener::new_connection_available() {
   } else {
     engine_->application_idle();
   }
-  return !core_->queue.empty();
+  if (!core_->queue.empty()) return true;
+  core_->queue.readiness_idle([this] { return !core_->queue.empty(); });
+  return false;
 }
 
 bool QueuedConnectionListener::wait_for_connection(double timeout) {
@@ -29,7 +32,10 @@ bool QueuedConnectionListener::wait_for_connection(double timeout) {
 bool QueuedConnectionListener::get_new_connection(std::shared_ptr<Connection> &rendezvous, NetAddress &address,
                                                   std::shared_ptr<Connection> &new_connection) {
   detail::ListenerItem item;
-  if (!core_->queue.pop(item)) return false;
+  if (!core_->queue.pop(item)) {
+    core_->queue.readiness_idle([this] { return !core_->queue.empty(); });
+    return false;
+  }
   rendezvous = std::move(item.rendezvous);
   address = item.address;
   new_connection = std::move(item.connection);
@@ -48,5 +54,9 @@ int QueuedConnectionListener::get_current_queue_size() const { return static_cas
 bool QueuedConnectionListener::get_overflow_flag() const { return core_->queue.overflow(); }
 void QueuedConnectionListener::reset_overflow_flag() { core_->queue.reset_overflow(); }
 uint64_t QueuedConnectionListener::get_num_dropped() const { return core_->queue.dropped(); }
+
+int QueuedConnectionListener::get_readiness_fd() {
+  return detail::readiness_fd_for(*engine_, core_->queue, "QueuedConnectionListener::get_readiness_fd");
+}
 
 }  // namespace queuednet

@@ -7,13 +7,14 @@
 #include "engine/event_loop.h"
 #include "engine/queue_wait.h"
 #include "engine/reader_core.h"
+#include "readiness_fd.h"
 
 namespace queuednet {
 
 QueuedConnectionReader::QueuedConnectionReader(ConnectionManager *manager, int num_threads)
     : ConnectionReader(manager, num_threads, "QueuedConnectionReader") {}
 
-QueuedConnectionReader::~QueuedConnectionReader() = default;
+QueuedConnectionReader::~QueuedConnectionReader() { core_->queue.close_readiness(); }
 
 bool QueuedConnectionReader::data_available() {
   if (core_->has_data()) return true;
@@ -22,7 +23,9 @@ bool QueuedConnectionReader::data_available() {
   } else {
     engine_->application_idle();
   }
-  return core_->has_data();
+  if (core_->has_data()) return true;
+  core_->queue.readiness_idle([this] { return core_->has_data(); });
+  return false;
 }
 
 bool QueuedConnectionReader::wait_for_data(double timeout) {
@@ -39,7 +42,10 @@ bool QueuedConnectionReader::take(Use use) {
       core_->queue, engine_->polled() ? &engine_->waiting_datagrams() : nullptr,
       [this](uint64_t outstanding) { return core_->below_low_water(outstanding); }, &resume, use);
   if (resume) engine_->loop_of(*resume).sync(resume);  // back under half its budget
-  if (!taken) engine_->application_idle();
+  if (!taken) {
+    engine_->application_idle();
+    core_->queue.readiness_idle([this] { return core_->has_data(); });
+  }
   return taken;
 }
 
@@ -56,6 +62,12 @@ bool QueuedConnectionReader::get_data(NetDatagram &result) {
 
 bool QueuedConnectionReader::get_data(Datagram &result) {
   return take([&](detail::QueuedDatagram &item) { fill(result, item); });
+}
+
+size_t QueuedConnectionReader::get_data(std::span<NetDatagram> out) {
+  size_t n = 0;
+  while (n < out.size() && get_data(out[n])) ++n;
+  return n;
 }
 
 void QueuedConnectionReader::fill(Datagram &result, detail::QueuedDatagram &item) {
@@ -78,5 +90,9 @@ int QueuedConnectionReader::get_current_queue_size() const {
 bool QueuedConnectionReader::get_overflow_flag() const { return core_->queue.overflow(); }
 void QueuedConnectionReader::reset_overflow_flag() { core_->queue.reset_overflow(); }
 uint64_t QueuedConnectionReader::get_num_dropped() const { return core_->queue.dropped(); }
+
+int QueuedConnectionReader::get_readiness_fd() {
+  return detail::readiness_fd_for(*engine_, core_->queue, "QueuedConnectionReader::get_readiness_fd");
+}
 
 }  // namespace queuednet

@@ -39,7 +39,8 @@ stop_server() {
 }
 
 # --help and -h: usage on stdout, exit 0.
-for program in "$server" "$load" "$bin/queuednet-pingpong" "$bin/baseline-epoll-echo" "$bin/baseline-udp-echo"; do
+for program in "$server" "$load" "$bin/queuednet-pingpong" "$bin/baseline-epoll-echo" "$bin/baseline-udp-echo" \
+               "$bin/queuednet-churn-load" "$bin/queuednet-idle-load"; do
   for flag in --help -h; do
     "$program" "$flag" >"$work/help" 2>"$work/err"
     rc=$?
@@ -77,7 +78,11 @@ refuse "$load" "--size must be 8..65505 with --udp" --port 1 --udp --size 4
 refuse "$load" "--port is required" --connections 3
 refuse "$bin/queuednet-pingpong" "--window: '1.5' is not an integer" --port 1 --window 1.5
 refuse "$bin/baseline-epoll-echo" "--threads: 'two' is not an integer" --port 0 --threads two
+refuse "$bin/baseline-epoll-echo" "--host: 'localhost' is not an IPv4 address" --port 0 --host localhost
 refuse "$bin/baseline-udp-echo" "--duration: '' is not a number" --port 0 --duration ""
+refuse "$bin/queuednet-churn-load" "--host: 'localhost' is not an IPv4 address" --port 1 --host localhost
+refuse "$bin/queuednet-churn-load" "--timeout: '0' is not a number in 0.1..3600" --port 1 --timeout 0
+refuse "$bin/queuednet-idle-load" "--port is required" --hold 1
 
 # A busy port: exit 1 and one line.
 start_server --port 0 --duration 60
@@ -86,6 +91,17 @@ rc=$?
 check "busy port -> exit 1, one line saying so" \
   test "$rc" = 1 -a "$(lines "$work/err")" = 1 -a "$(grep -c 'Address already in use' "$work/err")" = 1
 stop_server
+
+# An address the hand-written baselines cannot bind (TEST-NET-1, on no interface here): exit 1
+# and one line.
+for program in "$bin/baseline-epoll-echo" "$bin/baseline-uring-echo"; do
+  [ -x "$program" ] || continue
+  "$program" --port 0 --host 192.0.2.1 >"$work/out" 2>"$work/err"
+  rc=$?
+  check "${program##*/} --host 192.0.2.1 -> exit 1, one line: cannot listen" \
+    test "$rc" = 1 -a "$(lines "$work/err")" = 1 -a ! -s "$work/out" -a \
+         "$(grep -c "^${program##*/}: cannot listen on 192.0.2.1:0: " "$work/err")" = 1
+done
 
 # baseline-epoll-echo --framed echoes datagram by datagram: every byte comes back in order,
 # for frames that fit one read and frames that span several.
@@ -98,6 +114,112 @@ for size_count in 32:200 30000:20; do
   check "baseline-epoll-echo --framed echoes $size-byte datagrams" grep -q 'mismatches=0 .*result=ok' "$work/framed.$size"
 done
 stop_server
+
+# baseline-uring-echo, the io_uring twin, when built (liburing found): usage and refused
+# arguments; where the kernel allows io_uring, a stop by --duration, and then every byte echoed
+# in order, as bytes and --framed, for datagrams that fit one receive buffer and datagrams that
+# span several, on 1 and 2 threads, 16 datagrams in flight per connection; every connection
+# closed once the load has gone, and a summary counting every connection and byte.
+uring_checks() {
+  local uring=$bin/baseline-uring-echo
+  if [ ! -x "$uring" ]; then
+    echo "skip: baseline-uring-echo is not built (liburing not found)"
+    return
+  fi
+  local flag rc
+  for flag in --help -h; do
+    "$uring" "$flag" >"$work/help" 2>"$work/err"
+    rc=$?
+    check "baseline-uring-echo $flag exits 0 with usage on stdout" \
+      test "$rc" = 0 -a "$(head -c 6 "$work/help")" = "usage:" -a ! -s "$work/err"
+  done
+  refuse "$uring" "--threads: 'two' is not an integer" --port 0 --threads two
+  refuse "$uring" "--duration: 'x' is not a number" --port 0 --duration x
+  refuse "$uring" "--port is required" --framed
+  refuse "$uring" "unknown option --colour" --port 0 --colour
+  refuse "$uring" "--host: '127.0.0.300' is not an IPv4 address" --port 0 --host 127.0.0.300
+  "$uring" --port 0 --duration 0.2 >"$work/out" 2>"$work/err"
+  rc=$?
+  if grep -q '^baseline-uring-echo: io_uring unavailable: ' "$work/err"; then
+    echo "skip: baseline-uring-echo's echo runs: $(cat "$work/err")"
+    return
+  fi
+  check "baseline-uring-echo --duration 0.2 stops by itself (exit 0): listening line, then summary" \
+    test "$rc" = 0 -a "$(lines "$work/out")" = 2 -a ! -s "$work/err" -a \
+         "$(grep -c '^listening on 127.0.0.1:[0-9]* backend=baseline-uring threads=1$' "$work/out")" = 1 -a \
+         "$(grep -c '^summary: connections=0 bytes=0$' "$work/out")" = 1
+  local threads framing flags name idle_fds open_fds conns datagrams bytes run c size count summary
+  for threads in 1 2; do
+    for framing in bytes framed; do
+      flags=(--port 0 --threads "$threads" --duration 60)
+      [ "$framing" = framed ] && flags+=(--framed)
+      server_program=$uring start_server "${flags[@]}"
+      name="baseline-uring-echo --threads $threads ($framing)"
+      idle_fds=$(ls /proc/"$server_pid"/fd | wc -l)
+      conns=0 datagrams=0 bytes=0
+      # CONNECTIONS:SIZE:COUNT. (Fewer large ones: a sanitizer build of the load generator
+      # compares about 200 of them a second.)
+      for run in 300:32:32 40:30000:16; do
+        IFS=: read -r c size count <<<"$run"
+        "$load" --port "$port" --connections "$c" --window 16 --size "$size" --count "$count" >"$work/uring" 2>&1
+        check "$name echoes $size-byte datagrams ($c connections x window 16)" \
+          grep -q 'mismatches=0 .*result=ok' "$work/uring"
+        conns=$((conns + c)) datagrams=$((datagrams + c * count)) bytes=$((bytes + c * count * (size + 2)))
+      done
+      for _ in $(seq 1 100); do
+        open_fds=$(ls /proc/"$server_pid"/fd | wc -l)
+        [ "$open_fds" = "$idle_fds" ] && break
+        sleep 0.05
+      done
+      check "$name closed every connection once the load had gone ($open_fds descriptors open, $idle_fds idle)" \
+        test "$open_fds" = "$idle_fds"
+      stop_server
+      rc=$?
+      summary="summary: connections=$conns bytes=$bytes"
+      [ "$framing" = framed ] && summary+=" datagrams=$datagrams"
+      check "$name stops on SIGINT (exit 0): $summary" test "$rc" = 0 -a "$(grep -c "^$summary\$" "$out")" = 1
+    done
+  done
+}
+uring_checks
+
+# The peer echo servers on Asio and libuv, when built: usage, a refused argument, and every byte
+# echoed in order, for datagrams that fit one read and datagrams that span several, on 1 and 2
+# threads; a clean stop on SIGINT with a summary that counts every connection and byte.
+peer_checks() {  # peer_checks asio|libuv
+  local peer=$1
+  local program=$bin/peer-$peer-echo
+  local name=${program##*/}
+  if [ ! -x "$program" ]; then
+    echo "skip: $name is not built (its library is missing: scripts/install-deps.sh bench)"
+    return
+  fi
+  local rc threads bytes size_count size count
+  "$program" --help >"$work/help" 2>"$work/err"
+  rc=$?
+  check "$name --help exits 0 with usage on stdout" \
+    test "$rc" = 0 -a "$(head -c 6 "$work/help")" = "usage:" -a ! -s "$work/err"
+  refuse "$program" "--threads: 'two' is not an integer" --port 0 --threads two
+  for threads in 1 2; do
+    server_program=$program start_server --port 0 --threads "$threads" --duration 60
+    check "$name --threads $threads prints its listening line" \
+      grep -q "^listening on 127.0.0.1:$port backend=$peer threads=$threads\$" "$out"
+    bytes=0
+    for size_count in 32:200 30000:16; do
+      size=${size_count%:*} count=${size_count#*:}
+      "$load" --port "$port" --connections 200 --window 16 --size "$size" --count "$count" >"$work/peer" 2>&1
+      check "$name --threads $threads echoes $size-byte datagrams (200 connections x window 16)" \
+        grep -q 'mismatches=0 .*result=ok' "$work/peer"
+      bytes=$((bytes + 200 * count * (size + 2)))
+    done
+    stop_server
+    rc=$?
+    check "$name --threads $threads stops on SIGINT (exit 0) counting 400 connections and $bytes bytes" \
+      test "$rc" = 0 -a "$(grep -c "^summary: connections=400 bytes=$bytes\$" "$out")" = 1
+  done
+}
+peer_checks asio
+peer_checks libuv
 
 # --stats: one line per interval while a load runs; the summary counts what the load got back.
 start_server --port 0 --udp 0 --stats 0.25 --duration 60
@@ -117,6 +239,8 @@ check "the summary's datagrams_out covers every echo the loads received" \
   test "$(sed -n 's/.* datagrams_out=\([0-9]*\) .*/\1/p' "$out")" -ge $((tcp_got + udp_got))
 check "the summary says 20 connections, none dropped or refused, no bad UDP" \
   grep -q '^summary: connections=20 resets=20 .* dropped=0 refused=0 bad_udp=0 ' "$out"
+check "the summary, printed once the closes settled, counts only the TCP and UDP sockets as open" \
+  grep -q '^summary: .* open=2 accepted=20 ' "$out"
 check "no UDP datagram lost at this light load (lost=$udp_lost)" test "$udp_lost" = 0
 
 # --reuse-port: two servers on one port both get connections from one load.
@@ -131,6 +255,15 @@ stop_server
 a=$(sed -n 's/^summary: connections=\([0-9]*\) .*/\1/p' "$first_out")
 b=$(sed -n 's/^summary: connections=\([0-9]*\) .*/\1/p' "$out")
 check "both --reuse-port servers accepted connections ($a + $b = 64)" test "$a" -gt 0 -a "$b" -gt 0 -a $((a + b)) = 64
+
+# The demo's stop (scripts/demo.sh): SIGINT as soon as 1,000 clients have hung up. The summary
+# waits (up to 2 s) for the server's closes to finish, so none still closing counts as open.
+start_server --port 0 --threads 2 --duration 60
+"$load" --port "$port" --connections 1000 --window 4 --duration 1 >"$work/demo" 2>&1
+check "1,000 clients echoed" grep -q 'result=ok' "$work/demo"
+stop_server
+check "the summary after 1,000 clients hung up: all reset, only the listener open" \
+  grep -q '^summary: connections=1000 resets=1000 .* open=1 accepted=1000 ' "$out"
 
 # The load generator's progress: plain lines on stderr when it is not a terminal.
 start_server --port 0 --duration 60

@@ -86,6 +86,8 @@ class EpollBackend final : public Backend {
   }
 
   void wake() override { wake_->signal(); }
+  int pollable_fd() const override { return epfd_; }
+  bool has_buffered_work() const override { return !ready_.empty(); }
 
  private:
   struct Entry {

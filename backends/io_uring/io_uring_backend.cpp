@@ -284,6 +284,10 @@ class IoUringBackend final : public Backend {
   }
 
   void wake() override { wake_.signal(); }
+  int pollable_fd() const override { return ring_.ring_fd; }
+  bool has_buffered_work() const override {
+    return !ready_.empty() || !later_.empty() || io_uring_sq_ready(&ring_) > 0 || completion_work_pending();
+  }
 
  private:
   struct Entry {

@@ -1,10 +1,11 @@
-// Public header. ConnectionListener: the listening rendezvous sockets whose new connections a
-// listener receives (Panda3D's ConnectionListener). QueuedConnectionListener adds the queue.
-//
-// Accepted connections are not added to any reader automatically (as in Panda3D); they belong
-// to one of the manager's loops, chosen round-robin. num_threads has the same meaning as for
-// ConnectionReader (see connection_reader.h).
-// Thread safety: every method may be called from any thread.
+/// @file
+/// Public header. ConnectionListener: the listening rendezvous sockets whose new connections a
+/// listener receives (Panda3D's ConnectionListener). QueuedConnectionListener adds the queue.
+///
+/// Accepted connections are not added to any reader automatically (as in Panda3D); they belong
+/// to one of the manager's loops, chosen round-robin. num_threads has the same meaning as for
+/// ConnectionReader (see connection_reader.h).
+/// Thread safety: every method may be called from any thread.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +27,8 @@ class ConnectionListener {
   ConnectionListener &operator=(const ConnectionListener &) = delete;
   virtual ~ConnectionListener();
 
-  // Starts accepting on a rendezvous from open_TCP_server_rendezvous. False (with last_error)
-  // for null, non-listening, closed or already added connections.
+  /// Starts accepting on a rendezvous from open_TCP_server_rendezvous. False (with last_error)
+  /// for null, non-listening, closed or already added connections.
   bool add_connection(Connection *rendezvous);
   bool add_connection(const std::shared_ptr<Connection> &c) { return add_connection(c.get()); }
   bool remove_connection(Connection *rendezvous);
@@ -35,17 +36,17 @@ class ConnectionListener {
   bool is_connection_ok(Connection *rendezvous) const;
   bool is_connection_ok(const std::shared_ptr<Connection> &c) const { return is_connection_ok(c.get()); }
 
-  // Polled mode: accepts (and reads) whatever is ready, without blocking. Threaded: nothing.
+  /// Polled mode: accepts (and reads) whatever is ready, without blocking. Threaded: nothing.
   void poll();
   ConnectionManager *get_manager() const;
   bool is_polling() const;
   int get_num_threads() const;
-  // queuednet: how often accepting stopped because the process ran out of descriptors (or
-  // memory). Each time, the failure is logged once, the listener retries after at most 100 ms
-  // (at once when the manager closes a connection), and the pending connections wait in the
-  // kernel's queue: none is lost. Any thread.
+  /// queuednet: how often accepting stopped because the process ran out of descriptors (or
+  /// memory). Each time, the failure is logged once, the listener retries after at most 100 ms
+  /// (at once when the manager closes a connection), and the pending connections wait in the
+  /// kernel's queue: none is lost. Any thread.
   uint64_t get_num_accept_refusals() const;
-  // Stops accepting on every rendezvous; queued new connections stay gettable. Idempotent.
+  /// Stops accepting on every rendezvous; queued new connections stay gettable. Idempotent.
   void shutdown();
 
  protected:

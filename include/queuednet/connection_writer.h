@@ -1,41 +1,43 @@
-// Public header. ConnectionWriter: frames datagrams and hands them to the loop that owns the
-// connection (Panda3D's ConnectionWriter).
-//
-// send() never blocks and never makes the caller wait for a slow peer. It appends the framed
-// datagram to the connection's output (one short lock) and marks the connection for writing.
-// When the bytes go out is one rule, the same for every backend:
-//   Every byte a send() accepted reaches the kernel before the application goes idle. The loop
-//   writes each marked connection with one system call (or one io_uring SQE), so the answers
-//   an application gives within one drain (taking the queued datagrams and answering them)
-//   leave together.
-//   - Polled mode: a send() made while no datagram waits in a reader queue (nothing is waiting
-//     to be read) is written before it returns; so is the last answer of a drain. Otherwise
-//     output waits at the latest until data_available(), new_connection_available() or
-//     reset_connection_available() returns false, poll() or a wait_*() call starts waiting,
-//     flush(), or close; a connection holding 256 KiB or more is written at once.
-//   - Threaded mode: no system call on the caller's thread but an occasional wake-up: the
-//     connection's worker writes at the end of its current turn, woken when the application
-//     has taken every datagram of that connection, or goes idle (a *_available() returning
-//     false, get_data() finding nothing, a wait_*() call).
-// Each datagram is written whole, in send order per connection. collect-tcp (Connection)
-// holds small sends longer on purpose.
-//
-// Output limits per connection: past the high-water mark (set_max_queue_size, in bytes) send
-// returns false with errc::output_buffer_full and queues nothing. send(..., block=true) queues
-// past the high-water mark (it still never waits); past the hard limit the connection is
-// closed as a slow consumer (logged once) and a reset is reported.
-//
-// Errors: false with the reason in last_error(). In polled mode a send() whose own write fails
-// returns false (errc::connection_closed) and the reset is reported once; a threaded send()
-// cannot see a later write failure, which is reported as a reset only.
-//
-// num_threads has the same meaning as for ConnectionReader (see connection_reader.h).
-// Thread safety: every method may be called from any thread.
+/// @file
+/// Public header. ConnectionWriter: frames datagrams and hands them to the loop that owns the
+/// connection (Panda3D's ConnectionWriter).
+///
+/// send() never blocks and never makes the caller wait for a slow peer. It appends the framed
+/// datagram to the connection's output (one short lock) and marks the connection for writing.
+/// When the bytes go out is one rule, the same for every backend:
+///   Every byte a send() accepted reaches the kernel before the application goes idle. The loop
+///   writes each marked connection with one system call (or one io_uring SQE), so the answers
+///   an application gives within one drain (taking the queued datagrams and answering them)
+///   leave together.
+///   - Polled mode: a send() made while no datagram waits in a reader queue (nothing is waiting
+///     to be read) is written before it returns; so is the last answer of a drain. Otherwise
+///     output waits at the latest until data_available(), new_connection_available() or
+///     reset_connection_available() returns false, poll() or a wait_*() call starts waiting,
+///     flush(), or close; a connection holding 256 KiB or more is written at once.
+///   - Threaded mode: no system call on the caller's thread but an occasional wake-up: the
+///     connection's worker writes at the end of its current turn, woken when the application
+///     has taken every datagram of that connection, or goes idle (a *_available() returning
+///     false, get_data() finding nothing, a wait_*() call).
+/// Each datagram is written whole, in send order per connection. collect-tcp (Connection)
+/// holds small sends longer on purpose.
+///
+/// Output limits per connection: past the high-water mark (set_max_queue_size, in bytes) send
+/// returns false with errc::output_buffer_full and queues nothing. send(..., block=true) queues
+/// past the high-water mark (it still never waits); past the hard limit the connection is
+/// closed as a slow consumer (logged once) and a reset is reported.
+///
+/// Errors: false with the reason in last_error(). In polled mode a send() whose own write fails
+/// returns false (errc::connection_closed) and the reset is reported once; a threaded send()
+/// cannot see a later write failure, which is reported as a reset only.
+///
+/// num_threads has the same meaning as for ConnectionReader (see connection_reader.h).
+/// Thread safety: every method may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <span>
 
 #include "queuednet/connection.h"
 #include "queuednet/datagram.h"
@@ -52,52 +54,65 @@ struct FrameConfig;
 
 class ConnectionWriter {
  public:
-  static constexpr size_t kDefaultMaxQueueBytes = 4u << 20;   // high-water mark per connection
-  static constexpr size_t kDefaultHardLimitBytes = 64u << 20;  // slow-consumer limit
+  static constexpr size_t kDefaultMaxQueueBytes = 4u << 20;   ///< high-water mark per connection
+  static constexpr size_t kDefaultHardLimitBytes = 64u << 20;  ///< slow-consumer limit
 
   ConnectionWriter(ConnectionManager *manager, int num_threads);
   ConnectionWriter(const ConnectionWriter &) = delete;
   ConnectionWriter &operator=(const ConnectionWriter &) = delete;
   ~ConnectionWriter();
 
-  // TCP: frames `datagram` with this writer's header and queues it. False (reason in
-  // last_error) when the connection is null, not a TCP stream, closed, the datagram is larger
-  // than the header can announce, the output buffer is past its high-water mark (unless
-  // block), or the writer is shut down.
+  /// TCP: frames `datagram` with this writer's header and queues it. False (reason in
+  /// last_error) when the connection is null, not a TCP stream, closed, the datagram is larger
+  /// than the header can announce, the output buffer is past its high-water mark (unless
+  /// block), or the writer is shut down.
   bool send(const Datagram &datagram, const std::shared_ptr<Connection> &connection, bool block = false);
-  // UDP: one packet to `address` (checksum header unless raw). Payloads the UDP protocol
-  // cannot carry (over 65507 bytes with the header) are refused. Otherwise as above.
+  /// UDP: one packet to `address` (checksum header unless raw). Payloads the UDP protocol
+  /// cannot carry (over 65507 bytes with the header) are refused. Otherwise as above.
   bool send(const Datagram &datagram, const std::shared_ptr<Connection> &connection, const NetAddress &address,
             bool block = false);
-  // Panda3D's check: payload of at most 1500 bytes (larger packets still go out from send).
+  /// queuednet: one datagram of a batch send: `size` bytes at `data`, for `*connection`.
+  struct Outgoing {
+    const void *data;
+    size_t size;
+    const std::shared_ptr<Connection> *connection;
+  };
+  /// queuednet: sends each TCP datagram of `batch` to its connection as send() would, one
+  /// after the other (same checks, same order per connection), but applies the write rule once
+  /// for the whole batch: in polled mode the batch's output is written after its last datagram
+  /// is queued (one system call per connection, none if datagrams still wait to be read), not
+  /// as each is queued. Returns how many were accepted; one refused (reason in last_error)
+  /// does not stop the others.
+  size_t send_batch(std::span<const Outgoing> batch, bool block = false);
+  /// Panda3D's check: payload of at most 1500 bytes (larger packets still go out from send).
   bool is_valid_for_udp(const Datagram &datagram) const;
 
   ConnectionManager *get_manager() const;
-  // True in polled mode: sends are written on the caller's thread (see the rule above).
+  /// True in polled mode: sends are written on the caller's thread (see the rule above).
   bool is_immediate() const;
   int get_num_threads() const;
 
   void set_raw_mode(bool mode);
   bool get_raw_mode() const;
-  // 0, 2 (default) or 4; other values are refused (false, last_error).
+  /// 0, 2 (default) or 4; other values are refused (false, last_error).
   bool set_tcp_header_size(int size);
   int get_tcp_header_size() const;
 
-  // High-water mark in bytes per connection (Panda3D counts datagrams in a shared queue;
-  // queuednet has one output buffer per connection). Default 4 MiB.
+  /// High-water mark in bytes per connection (Panda3D counts datagrams in a shared queue;
+  /// queuednet has one output buffer per connection). Default 4 MiB.
   void set_max_queue_size(size_t max_bytes);
   size_t get_max_queue_size() const;
-  // Bytes accepted by writers and not yet taken by the kernel, over every connection of the
-  // manager, as far as the loops have seen them: a loop sees a send() when it next writes
-  // that connection (before send() returns in polled mode when nothing waits to be read,
-  // otherwise at the end of the drain or the worker's turn; every turn while the connection's
-  // socket is full). Connection::get_pending_output() is exact at once. Any thread.
+  /// Bytes accepted by writers and not yet taken by the kernel, over every connection of the
+  /// manager, as far as the loops have seen them: a loop sees a send() when it next writes
+  /// that connection (before send() returns in polled mode when nothing waits to be read,
+  /// otherwise at the end of the drain or the worker's turn; every turn while the connection's
+  /// socket is full). Connection::get_pending_output() is exact at once. Any thread.
   size_t get_current_queue_size() const;
-  // queuednet: output past this many bytes closes the connection as a slow consumer. 64 MiB.
+  /// queuednet: output past this many bytes closes the connection as a slow consumer. 64 MiB.
   void set_hard_limit(size_t max_bytes);
   size_t get_hard_limit() const;
 
-  // Later sends return false. What was already queued is still written (Panda3D discards it).
+  /// Later sends return false. What was already queued is still written (Panda3D discards it).
   void shutdown();
 
  private:
@@ -105,6 +120,8 @@ class ConnectionWriter {
   bool check_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind, const char *what);
   [[gnu::cold]] bool reject_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind,
                                        const char *what);
+  // send()'s TCP body: frames `size` bytes at `data` and queues them.
+  bool send_tcp(const unsigned char *data, size_t size, const std::shared_ptr<Connection> &connection, bool block);
   // Tells the owning loop; false if the connection was killed or its write failed.
   bool hand_over(const std::shared_ptr<Connection> &connection, bool need_sync, bool killed,
                  const char *what);

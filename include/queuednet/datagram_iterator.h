@@ -1,11 +1,12 @@
-// Public header. DatagramIterator: reads Panda3D element encodings back out of a Datagram.
-//
-// A read that would pass the end throws queuednet::DatagramError naming what was wanted, the
-// offset and how many bytes remained, and leaves the position unchanged (Panda3D asserts and
-// returns 0, or with NDEBUG reads out of bounds). Length-prefixed reads are all-or-nothing.
-//
-// The iterator holds a pointer to the datagram, which must outlive it and not be modified while
-// it is iterated. Thread safety: distinct objects safe; one object not thread safe.
+/// @file
+/// Public header. DatagramIterator: reads Panda3D element encodings back out of a Datagram.
+///
+/// A read that would pass the end throws queuednet::DatagramError naming what was wanted, the
+/// offset and how many bytes remained, and leaves the position unchanged (Panda3D asserts and
+/// returns 0, or with NDEBUG reads out of bounds). Length-prefixed reads are all-or-nothing.
+///
+/// The iterator holds a pointer to the datagram, which must outlive it and not be modified while
+/// it is iterated. Thread safety: distinct objects safe; one object not thread safe.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +21,7 @@ namespace queuednet {
 class DatagramIterator {
  public:
   DatagramIterator() = default;
-  // Throws DatagramError if offset is past the end.
+  /// Throws DatagramError if offset is past the end.
   explicit DatagramIterator(const Datagram &datagram, size_t offset = 0);
 
   bool get_bool() { return get_uint8() != 0; }
@@ -34,7 +35,7 @@ class DatagramIterator {
   uint64_t get_uint64() { return get_le<uint64_t>("uint64"); }
   float get_float32();
   double get_float64();
-  // float32 or float64 according to the iterated datagram's stdfloat flag.
+  /// float32 or float64 according to the iterated datagram's stdfloat flag.
   double get_stdfloat();
 
   int16_t get_be_int16() { return static_cast<int16_t>(get_be<uint16_t>("be_int16")); }
@@ -46,15 +47,15 @@ class DatagramIterator {
   float get_be_float32();
   double get_be_float64();
 
-  // Next int16/uint16 without advancing.
+  /// Next int16/uint16 without advancing.
   int16_t peek_int16();
   uint16_t peek_uint16();
 
   std::string get_string();
   std::string get_string32();
-  // Throws DatagramError if there is no terminating NUL.
+  /// Throws DatagramError if there is no terminating NUL.
   std::string get_z_string();
-  // Consumes exactly `size` bytes; the result stops at the first NUL.
+  /// Consumes exactly `size` bytes; the result stops at the first NUL.
   std::string get_fixed_string(size_t size);
   std::wstring get_wstring();
   vector_uchar get_blob();
@@ -62,7 +63,7 @@ class DatagramIterator {
 
   void skip_bytes(size_t size);
   vector_uchar extract_bytes(size_t size);
-  // Everything from the current position to the end (does not advance).
+  /// Everything from the current position to the end (does not advance).
   std::string get_remaining_bytes() const;
   size_t get_remaining_size() const;
   const Datagram &get_datagram() const;

@@ -1,5 +1,6 @@
-// Public header. One network interface as listed by ConnectionManager::scan_interfaces()
-// (Panda3D's ConnectionManager::Interface). A plain value; thread safety as for any value.
+/// @file
+/// Public header. One network interface as listed by ConnectionManager::scan_interfaces()
+/// (Panda3D's ConnectionManager::Interface). A plain value; thread safety as for any value.
 #pragma once
 
 #include <iosfwd>
@@ -12,7 +13,7 @@ namespace queuednet {
 class NetworkInterface {
  public:
   const std::string &get_name() const { return name_; }
-  // "aa-bb-cc-dd-ee-ff" lower-case; empty when unknown.
+  /// "aa-bb-cc-dd-ee-ff" lower-case; empty when unknown.
   const std::string &get_mac_address() const { return mac_address_; }
   bool has_ip() const { return has_ip_; }
   const NetAddress &get_ip() const { return ip_; }
@@ -24,7 +25,7 @@ class NetworkInterface {
   const NetAddress &get_p2p() const { return p2p_; }
   bool is_operational() const { return operational_; }
   bool is_ipv6() const { return ip_.get_family() == AF_INET6; }
-  // "name [ operational ipv6 <ip> netmask <m> broadcast <b> p2p <p> ]", fields present only.
+  /// "name [ operational ipv6 <ip> netmask <m> broadcast <b> p2p <p> ]", fields present only.
   void output(std::ostream &out) const;
 
   void set_name(std::string name) { name_ = std::move(name); }

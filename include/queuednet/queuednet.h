@@ -1,4 +1,5 @@
-// Public header. Everything queuednet offers, in one include.
+/// @file
+/// Public header. Everything queuednet offers, in one include.
 #pragma once
 
 #include "queuednet/backend_kind.h"

@@ -21,7 +21,8 @@ void bind_connection(py::module_ &m) {
   py::class_<Connection, std::shared_ptr<Connection>> conn(
       m, "Connection",
       "One socket (TCP stream, TCP listening rendezvous, or UDP) opened through a ConnectionManager. "
-      "Two objects for the same socket compare equal. Every method: any thread.");
+      "Two objects for the same socket compare equal, hash alike and have the same `this` (the C++ "
+      "object's address, as interrogate's). Every method: any thread.");
   py::enum_<Connection::Kind>(conn, "Kind")
       .value("tcp_stream", Connection::Kind::tcp_stream)
       .value("tcp_listener", Connection::Kind::tcp_listener)
@@ -69,6 +70,12 @@ void bind_connection(py::module_ &m) {
       .def("__ne__", [](const PointerToConnection &a, const ConnectionArg &b) { return a.get() != b.ptr.get(); },
            py::is_operator())
       .def("__ne__", [](const PointerToConnection &a, const py::none &) { return !a.is_null(); }, py::is_operator())
+      // Equal objects hash alike: a pointer hashes as its Connection (Panda3D's PointerTo
+      // get_hash is the address), a null one as None.
+      .def("__hash__",
+           [](const PointerToConnection &p) -> py::ssize_t {
+             return p.is_null() ? py::hash(py::none()) : static_cast<py::ssize_t>(reinterpret_cast<std::uintptr_t>(p.get()));
+           })
       .def("__repr__", [](const PointerToConnection &p) {
         return p.is_null() ? std::string("<PointerToConnection null>") : "<PointerToConnection " + describe(*p) + ">";
       });

@@ -1,5 +1,6 @@
 // Internal to the Python binding. ConnectionListener and QueuedConnectionListener.
 #include "bindings.h"
+#include "readiness_fileno.h"
 
 namespace queuednet::python {
 
@@ -61,7 +62,9 @@ void bind_connection_listener(py::module_ &m) {
       .def("get_current_queue_size", &QueuedConnectionListener::get_current_queue_size)
       .def("get_overflow_flag", &QueuedConnectionListener::get_overflow_flag)
       .def("reset_overflow_flag", &QueuedConnectionListener::reset_overflow_flag)
-      .def("get_num_dropped", &QueuedConnectionListener::get_num_dropped);
+      .def("get_num_dropped", &QueuedConnectionListener::get_num_dropped)
+      .def("fileno", &readiness_fileno<QueuedConnectionListener>, kFilenoDoc)
+      .def("get_readiness_fd", &QueuedConnectionListener::get_readiness_fd, "As fileno(), but -1 (see last_error()) on failure.");
 }
 
 }  // namespace queuednet::python

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "readiness_fileno.h"
 
 namespace queuednet::python {
 
@@ -161,7 +162,11 @@ void bind_connection_manager(py::module_ &m) {
       .def("get_max_queue_size", &QueuedConnectionManager::get_max_queue_size)
       .def("get_current_queue_size", &QueuedConnectionManager::get_current_queue_size)
       .def("get_overflow_flag", &QueuedConnectionManager::get_overflow_flag)
-      .def("reset_overflow_flag", &QueuedConnectionManager::reset_overflow_flag);
+      .def("reset_overflow_flag", &QueuedConnectionManager::reset_overflow_flag)
+      .def("fileno", &readiness_fileno<QueuedConnectionManager>,
+           "The reset queue's readiness descriptor, as QueuedConnectionReader.fileno(); in polled mode "
+           "turn the loop (a reader's poll()) before taking resets when it fires.")
+      .def("get_readiness_fd", &QueuedConnectionManager::get_readiness_fd, "As fileno(), but -1 (see last_error()) on failure.");
 }
 
 }  // namespace queuednet::python

@@ -4,6 +4,7 @@
 // wait_for_data() waits; they run without the GIL. get_data() never waits and keeps it: it
 // moves a queued datagram into the NetDatagram passed in, with no allocation of its own.
 #include "bindings.h"
+#include "readiness_fileno.h"
 
 namespace queuednet::python {
 
@@ -63,6 +64,8 @@ void bind_connection_reader(py::module_ &m) {
              return without_gil([&] { return make_owned<QueuedConnectionReader>(&manager, num_threads); });
            }),
            py::arg("manager"), py::arg("num_threads"))
+      // data_available and get_data: bind_hot_calls.cpp replaces them with fast paths, which hand
+      // the calls they do not handle (keywords, conversions) to these overloads.
       .def("data_available",
            [](QueuedConnectionReader &r) {
              if (r.is_polling()) return without_gil([&] { return r.data_available(); });
@@ -87,7 +90,9 @@ void bind_connection_reader(py::module_ &m) {
       .def("get_current_queue_size", &QueuedConnectionReader::get_current_queue_size)
       .def("get_overflow_flag", &QueuedConnectionReader::get_overflow_flag)
       .def("reset_overflow_flag", &QueuedConnectionReader::reset_overflow_flag)
-      .def("get_num_dropped", &QueuedConnectionReader::get_num_dropped);
+      .def("get_num_dropped", &QueuedConnectionReader::get_num_dropped)
+      .def("fileno", &readiness_fileno<QueuedConnectionReader>, kFilenoDoc)
+      .def("get_readiness_fd", &QueuedConnectionReader::get_readiness_fd, "As fileno(), but -1 (see last_error()) on failure.");
 }
 
 }  // namespace queuednet::python

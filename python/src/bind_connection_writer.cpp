@@ -14,6 +14,8 @@ void bind_connection_writer(py::module_ &m) {
              return without_gil([&] { return make_owned<ConnectionWriter>(&manager, num_threads); });
            }),
            py::arg("manager"), py::arg("num_threads"))
+      // send: bind_hot_calls.cpp replaces it with a fast path for the TCP call, which hands the
+      // calls it does not handle (UDP, keywords, conversions) to these overloads.
       .def("send",
            [](ConnectionWriter &w, const Datagram &datagram, const ConnectionArg &c, bool block) {
              if (w.is_immediate()) return without_gil([&] { return w.send(datagram, c.ptr, block); });

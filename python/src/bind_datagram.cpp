@@ -211,6 +211,8 @@ void bind_datagram(py::module_ &m) {
            py::arg("connection"), "A Connection or a PointerToConnection.")
       .def("set_connection", [](NetDatagram &d, const py::none &) { d.set_connection(nullptr); },
            py::arg("connection"), "None: no connection.")
+      // bind_hot_calls.cpp replaces get_connection with a fast path; calls it does not handle
+      // come here.
       .def("get_connection", [](const NetDatagram &d) { return d.get_connection(); },
            "The Connection, or None.")
       .def("set_address", &NetDatagram::set_address, py::arg("address"))

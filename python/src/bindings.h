@@ -30,6 +30,12 @@ void bind_connection_reader(py::module_ &m);
 void bind_connection_listener(py::module_ &m);
 void bind_connection_writer(py::module_ &m);
 void bind_statistics(py::module_ &m);
+// After the reader, writer and datagram classes: the batch API (bind_batch.cpp) and the fast
+// paths of the per-datagram calls (bind_hot_calls.cpp).
+void bind_batch(py::module_ &m);
+void bind_hot_calls(py::module_ &m);
+// After every class: interrogate's `this`, `this_ownership`, `this_const` (bind_identity.cpp).
+void bind_identity(py::module_ &m);
 
 // Panda3D's Python name of a C++ method: delete each '_' and upper-case the character after it
 // (open_TCP_client_connection -> openTCPClientConnection, get_z_string -> getZString).

@@ -75,6 +75,9 @@ PYBIND11_MODULE(_queuednet, m) {
   bind_connection_reader(m);
   bind_connection_listener(m);
   bind_connection_writer(m);
+  bind_batch(m);
+  bind_hot_calls(m);
+  bind_identity(m);
   add_all_aliases(m);
   m.attr("__name__") = real_name;
 }

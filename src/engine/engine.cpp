@@ -172,6 +172,27 @@ ManagerStatistics Engine::statistics() const {
   return s;
 }
 
+int Engine::readiness_fd(QueueSignal &signal, std::error_code *error) {
+  if (const ReadinessEvent *made = signal.readiness(); made != nullptr && made->fd() >= 0) return made->fd();
+  std::vector<int> sources;
+  if (polled()) {
+    std::string why;
+    if (!start(&why)) {
+      *error = make_error_code(queuednet::errc::shut_down);
+      return -1;
+    }
+    const int backend = loops_[0]->backend_fd();
+    if (backend < 0) {
+      *error = std::make_error_code(std::errc::operation_not_supported);
+      return -1;
+    }
+    const int timer = loops_[0]->wake_timer_fd(error);
+    if (timer < 0) return -1;
+    sources = {backend, timer};
+  }
+  return signal.readiness_fd(sources, error);
+}
+
 void Engine::close_on_shutdown(QueueSignal *signal) {
   std::lock_guard lock(signals_mutex_);
   if (signals_closed_) {

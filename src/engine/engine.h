@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 #include <vector>
 
@@ -86,6 +87,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // owner calls forget_on_shutdown before the signal goes away.
   void close_on_shutdown(QueueSignal *signal);
   void forget_on_shutdown(QueueSignal *signal);
+
+  // The readiness descriptor of `signal` (a reader's or listener's queue, or resets()), made on
+  // the first call (readiness_event.h): in polled mode an epoll set that also watches the
+  // backend's descriptor and the loop's wake timer, which starts the engine (as a poll does);
+  // with workers the queue's eventfd. -1 and *error when it cannot be made: polled on a
+  // backend with no pollable descriptor (poll) is std::errc::operation_not_supported.
+  int readiness_fd(QueueSignal &signal, std::error_code *error);
 
   // Flushes (bounded by close_timeout), closes every connection, joins the workers and closes
   // the queues given to close_on_shutdown. Idempotent. After it, adopt() returns nullptr.

@@ -144,7 +144,13 @@ void EventLoop::wake_worker() {
   // Pairs with the fence in turn(): either the loop sees the request before it blocks, or
   // this sees it blocked. The exchange makes one waker per sleep.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (sleeping_.load(std::memory_order_relaxed) && sleeping_.exchange(false)) backend_->wake();
+  if (sleeping_.load(std::memory_order_relaxed) && sleeping_.exchange(false)) {
+    backend_->wake();
+  } else if (!threaded_ && wake_timer_.load(std::memory_order_acquire) != nullptr) {
+    // Polled, watched by a foreign event loop: the request may come after the turn's end
+    // looked, and the wake-up makes the backend's descriptor readable.
+    backend_->wake();
+  }
 }
 
 bool EventLoop::in_loop() const { return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
@@ -157,6 +163,10 @@ bool EventLoop::try_enter() {
 
 void EventLoop::leave() {
   notify_touched();
+  if (WakeTimer *timer = wake_timer_.load(std::memory_order_acquire)) {
+    const bool work_now = backend_->has_buffered_work() || num_tasks_.load(std::memory_order_acquire) > 0;
+    timer->set(work_now ? WakeTimer::kNow : next_deadline());
+  }
   owner_.store({}, std::memory_order_relaxed);
   turns_ended_.fetch_add(1, std::memory_order_seq_cst);  // pairs with wait_for_turn: one sees the other
   turn_mutex_.unlock();
@@ -185,6 +195,9 @@ void EventLoop::drain_tasks() {
 void EventLoop::turn(int timeout_ms) {
   drain_tasks();
   flush_dirty();  // every accepted byte reaches the kernel before the loop waits
+  // What the requests delivered (a resumed connection's parked input) is announced before the
+  // loop sleeps, which may be for good.
+  if (!touched_.empty()) notify_touched();
   int timeout = next_timeout(timeout_ms);
   if (timeout != 0) {
     sleeping_.store(true, std::memory_order_relaxed);
@@ -201,13 +214,18 @@ void EventLoop::turn(int timeout_ms) {
   notify_touched();
 }
 
-int EventLoop::next_timeout(int requested) {
-  if (timed_.empty() && delayed_.empty()) return requested;
+Clock::time_point EventLoop::next_deadline() {
   auto earliest = Clock::time_point::max();
   if (!delayed_.empty()) earliest = delayed_.next_release();
   for (uint64_t id : timed_) {
     if (Channel *ch = find(id)) earliest = std::min(earliest, ch->deadline);
   }
+  return earliest;
+}
+
+int EventLoop::next_timeout(int requested) {
+  if (timed_.empty() && delayed_.empty()) return requested;
+  const auto earliest = next_deadline();
   if (earliest == Clock::time_point::max()) return requested;
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(earliest - Clock::now()).count();
   const int due = left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 60000));
@@ -215,8 +233,9 @@ int EventLoop::next_timeout(int requested) {
 }
 
 int EventLoop::poll(int timeout_ms) {
+  // A watched loop turns anyway: the turn's end clears its wake timer.
   if (timeout_ms == 0 && num_channels_.load(std::memory_order_relaxed) == 0 &&
-      num_tasks_.load(std::memory_order_relaxed) == 0) {
+      num_tasks_.load(std::memory_order_relaxed) == 0 && wake_timer_.load(std::memory_order_relaxed) == nullptr) {
     return 0;
   }
   if (!try_enter()) return -1;
@@ -241,6 +260,17 @@ void EventLoop::wait_for_turn(std::chrono::nanoseconds timeout) {
     });
   }
   turn_waiters_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+int EventLoop::wake_timer_fd(std::error_code *error) {
+  std::lock_guard lock(wake_timer_mutex_);
+  if (!wake_timer_owner_) {
+    auto timer = std::make_unique<WakeTimer>();
+    if (!timer->open(error)) return -1;
+    wake_timer_owner_ = std::move(timer);
+    wake_timer_.store(wake_timer_owner_.get(), std::memory_order_release);
+  }
+  return wake_timer_owner_->fd();
 }
 
 bool EventLoop::start_worker(BackendKind kind, std::string *error) {
@@ -305,7 +335,11 @@ void EventLoop::drain_and_close(std::chrono::milliseconds timeout) {
   });
   for (Channel *ch : left) destroy(*ch, false, "");
   backend_->quiesce(*this);
+  // Take the wake-ups shutdown sent: the backend's descriptor is in every readiness set, and
+  // no turn follows to read them.
+  backend_->wait(0, *this);
   notify_touched();
+  if (WakeTimer *timer = wake_timer_.load(std::memory_order_acquire)) timer->set(WakeTimer::kNever);
   owner_.store({}, std::memory_order_relaxed);
 }
 

@@ -33,6 +33,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -43,6 +44,7 @@
 #include "engine/hand_off_queue.h"
 #include "engine/loop_counters.h"
 #include "engine/reader_core.h"
+#include "engine/wake_timer.h"
 
 namespace queuednet::detail {
 
@@ -96,6 +98,11 @@ class EventLoop final : public BackendEvents {
   // Shutdown: interrupts a turn in progress, then writes what was queued (bounded by
   // `timeout`) and closes every connection.
   void drain_and_close(std::chrono::milliseconds timeout);
+  // The backend's pollable descriptor (Backend::pollable_fd), -1 if it has none. Any thread.
+  int backend_fd() const { return backend_->pollable_fd(); }
+  // The loop's wake timer (wake_timer.h), made on the first call; from then on every turn's
+  // end arms it. -1 and *error if it cannot be made. Any thread.
+  int wake_timer_fd(std::error_code *error);
 
   // --- Threaded mode ----------------------------------------------------------------------------
   // Starts the worker thread, which creates its backend; waits until it is up. False (and
@@ -139,6 +146,8 @@ class EventLoop final : public BackendEvents {
   void drain_tasks();
   void turn(int timeout_ms);
   int next_timeout(int requested);
+  // The earliest timer (a channel's deadline, a delayed datagram), or max() when none.
+  Clock::time_point next_deadline();
   void run_timers();
   void notify_touched();
   void close_all(Clock::time_point deadline);
@@ -222,6 +231,10 @@ class EventLoop final : public BackendEvents {
   std::atomic<uint64_t> turns_ended_{0};  // polled: counts leave()
   std::thread worker_;
   std::promise<std::string> started_;  // the worker's backend is up ("") or why not
+  // Polled: set at the end of every turn once a foreign event loop asked for it.
+  std::mutex wake_timer_mutex_;
+  std::unique_ptr<WakeTimer> wake_timer_owner_;  // under wake_timer_mutex_
+  std::atomic<WakeTimer *> wake_timer_{nullptr};
 
   // Requests from other threads: connections to look at. Order does not matter (see sync).
   HandOffQueue<std::shared_ptr<Connection>> tasks_;

@@ -24,8 +24,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <system_error>
 
 #include "engine/hand_off_queue.h"
+#include "engine/readiness_event.h"
 #include "engine/sharded_counter.h"
 
 namespace queuednet::detail {
@@ -35,24 +38,55 @@ inline constexpr int kDefaultResponseQueueSize = 50000;  // Panda3D's net-max-re
 
 // The waiting side of a queue, shared by every ResultQueue<T>: consumers sleep in wait(),
 // the producing loop calls notify_waiters() after a turn that pushed something, and the engine
-// closes it when it shuts down (no loop will push again).
+// closes it when it shuts down (no loop will push again). A foreign event loop waits on its
+// readiness descriptor instead (readiness_event.h), made on first request.
 class QueueSignal {
  public:
-  // Any thread: wakes every consumer blocked in wait() and makes later waits return at once.
+  // Any thread: wakes every consumer blocked in wait() and makes later waits return at once;
+  // makes the readiness descriptor readable, so a loop waiting on it looks.
   void close() {
     {
       std::lock_guard lock(mutex_);
       closed_.store(true, std::memory_order_relaxed);
     }
     cv_.notify_all();
+    if (ReadinessEvent *r = readiness_.load(std::memory_order_acquire)) r->signal();
   }
 
-  // Any thread: wakes every consumer blocked in wait(). One fence and one load when none is.
+  // Any thread: wakes every consumer blocked in wait() and makes the readiness descriptor
+  // readable. Two loads after the fence when nobody waits either way.
   void notify_waiters() {
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in wait()
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fences in wait(), clear()
+    if (ReadinessEvent *r = readiness_.load(std::memory_order_acquire)) r->signal();
     if (waiters_.load(std::memory_order_relaxed) == 0) return;
     { std::lock_guard lock(mutex_); }
     cv_.notify_all();
+  }
+
+  // Any thread: the readiness descriptor, made on the first call with `sources` (see
+  // ReadinessEvent::create); -1 and *error when it cannot be made, or after close_readiness().
+  int readiness_fd(std::span<const int> sources, std::error_code *error) {
+    std::lock_guard lock(mutex_);
+    if (!readiness_owner_) {
+      readiness_owner_ = ReadinessEvent::create(sources, error);
+      if (!readiness_owner_) return -1;
+      readiness_.store(readiness_owner_.get(), std::memory_order_release);
+    }
+    const int fd = readiness_owner_->fd();
+    if (fd < 0) *error = std::make_error_code(std::errc::bad_file_descriptor);
+    return fd;
+  }
+  // Any thread: the readiness event once made, else nullptr.
+  const ReadinessEvent *readiness() const { return readiness_.load(std::memory_order_acquire); }
+  // Any thread: the application found the queue empty (`ready()` says whether it still is
+  // not): the readiness descriptor stops being readable unless an item came meanwhile.
+  template <class Ready>
+  void readiness_idle(Ready ready) {
+    if (ReadinessEvent *r = readiness_.load(std::memory_order_acquire)) r->clear(ready);
+  }
+  // The owner's destructor: closes the readiness descriptor.
+  void close_readiness() {
+    if (ReadinessEvent *r = readiness_.load(std::memory_order_acquire)) r->close();
   }
 
  protected:
@@ -75,6 +109,8 @@ class QueueSignal {
   std::atomic<int> waiters_{0};
   std::mutex mutex_;
   std::condition_variable cv_;
+  std::unique_ptr<ReadinessEvent> readiness_owner_;  // under mutex_
+  std::atomic<ReadinessEvent *> readiness_{nullptr};
 };
 
 template <class T>
