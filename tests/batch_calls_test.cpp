@@ -119,16 +119,21 @@ TEST(BatchCalls, GetDataSpanMixedWithSingleCallsTakesEachDatagramOnceInOrder) {
   EXPECT_FALSE(server.reader.data_available());
   EXPECT_EQ(server.reader.get_data(std::span<NetDatagram>(buffer)), 0u);  // nothing queued
 
-  // The clients send in slices, so their datagrams interleave in the queue.
-  for (uint32_t from = 0; from < kEach; from += 50) {
-    for (size_t c = 0; c < kClients; ++c) ASSERT_TRUE(peers.clients[c]->send_all(numbered_wire(c, from, from + 50)));
+  // The clients take turns, one datagram each, and the server queues each before the next is
+  // sent: neighbours in the queue come from different connections. Each connection's input
+  // budget (1024) holds all of its datagrams.
+  for (uint32_t s = 0; s < kEach; ++s) {
+    for (size_t c = 0; c < kClients; ++c) {
+      ASSERT_TRUE(peers.clients[c]->send_all(numbered_wire(c, s, s + 1)));
+      const int queued = static_cast<int>(s * kClients + c + 1);
+      ASSERT_TRUE(qt::eventually([&] {
+        server.reader.poll();
+        return server.reader.get_current_queue_size() == queued;
+      }));
+    }
   }
-  // Every datagram queued (each connection's input budget holds 1024): from here on, with one
-  // consumer, a batch takes as many as it has room for, or as remain.
-  ASSERT_TRUE(qt::eventually([&] {
-    server.reader.poll();
-    return server.reader.get_current_queue_size() == static_cast<int>(kTotal);
-  }));
+  // Every datagram queued: from here on, with one consumer, a batch takes as many as it has
+  // room for, or as remain.
   EXPECT_EQ(server.reader.get_data(std::span<NetDatagram>()), 0u);  // no room: takes nothing
   EXPECT_EQ(server.reader.get_current_queue_size(), static_cast<int>(kTotal));
 

@@ -7,20 +7,7 @@ set -uo pipefail
 bin=$1
 server=$bin/queuednet-echo-server
 load=$bin/queuednet-echo-load
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-check() {  # check DESCRIPTION CONDITION...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
-}
-lines() { if [ -s "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+source "$(dirname "$0")/support/check_lib.sh"
 
 # Starts a server (queuednet-echo-server, or the program in $server_program) in the background;
 # sets $port, $udp_port and $out.
@@ -38,27 +25,9 @@ stop_server() {
   wait "$server_pid"
 }
 
-# --help and -h: usage on stdout, exit 0.
-for program in "$server" "$load" "$bin/queuednet-pingpong" "$bin/baseline-epoll-echo" "$bin/baseline-udp-echo" \
-               "$bin/queuednet-churn-load" "$bin/queuednet-idle-load"; do
-  for flag in --help -h; do
-    "$program" "$flag" >"$work/help" 2>"$work/err"
-    rc=$?
-    check "${program##*/} $flag exits 0 with usage on stdout" \
-      test "$rc" = 0 -a "$(head -c 6 "$work/help")" = "usage:" -a ! -s "$work/err"
-  done
-done
+check_help "$server" "$load" "$bin/queuednet-pingpong" "$bin/baseline-epoll-echo" "$bin/baseline-udp-echo" \
+               "$bin/queuednet-churn-load" "$bin/queuednet-idle-load"
 
-# Bad arguments: exit 2, exactly one line on stderr naming the program, nothing on stdout.
-refuse() {  # refuse PROGRAM EXPECTED_TEXT ARGS...
-  local program=$1 expect=$2
-  shift 2
-  "$program" "$@" >"$work/out" 2>"$work/err"
-  local rc=$?
-  check "${program##*/} $* -> exit 2, one line: $expect" \
-    test "$rc" = 2 -a "$(lines "$work/err")" = 1 -a ! -s "$work/out" -a \
-         "$(grep -c -F -- "${program##*/}: $expect" "$work/err")" = 1
-}
 refuse "$server" "--port: 'abc' is not an integer" --port abc
 refuse "$server" "--port: '25212x' is not an integer" --port 25212x
 refuse "$server" "--port: '70000' is not an integer in 0..65535" --port 70000

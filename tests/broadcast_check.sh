@@ -12,42 +12,10 @@ bin=$1
 server=$bin/queuednet-broadcast-server
 baseline=$bin/baseline-epoll-broadcast
 load=$bin/queuednet-broadcast-load
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-check() {  # check DESCRIPTION CONDITION...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
-}
-lines() { if [ -s "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+source "$(dirname "$0")/support/check_lib.sh"
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$2"; }  # field KEY FILE: KEY=value in its one line
 
-# --help and -h: usage on stdout, exit 0.
-for program in "$server" "$baseline" "$load"; do
-  for flag in --help -h; do
-    "$program" "$flag" >"$work/help" 2>"$work/err"
-    rc=$?
-    check "${program##*/} $flag exits 0 with usage on stdout" \
-      test "$rc" = 0 -a "$(head -c 6 "$work/help")" = "usage:" -a ! -s "$work/err"
-  done
-done
-
-# A bad argument: exit 2, exactly one line on stderr naming the program, nothing on stdout.
-refuse() {  # refuse PROGRAM EXPECTED_TEXT ARGS...
-  local program=$1 expect=$2
-  shift 2
-  "$program" "$@" >"$work/out" 2>"$work/err"
-  local rc=$?
-  check "${program##*/} $* -> exit 2, one line: $expect" \
-    test "$rc" = 2 -a "$(lines "$work/err")" = 1 -a ! -s "$work/out" -a \
-         "$(grep -c -F -- "${program##*/}: $expect" "$work/err")" = 1
-}
+check_help "$server" "$baseline" "$load"
 refuse "$server" "--threads: 'many' is not an integer in 0..256" --port 0 --threads many
 refuse "$baseline" "--threads: '0' is not an integer in 1..256" --port 0 --threads 0
 refuse "$load" "--size: '16' is not an integer in 17..65535" --port 1 --size 16

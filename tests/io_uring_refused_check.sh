@@ -12,20 +12,7 @@ unset QUEUEDNET_LOG QUEUEDNET_BACKEND  # each case below sets what it needs
 bin=$1 deny=$2
 server=$bin/queuednet-echo-server
 load=$bin/queuednet-echo-load
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-check() {  # check DESCRIPTION CONDITION...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
-}
-lines() { if [ -s "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+source "$(dirname "$0")/support/check_lib.sh"
 
 # The filter works: io_uring_setup itself is refused with EPERM under it.
 "$deny" /usr/bin/python3 -c '
@@ -40,6 +27,7 @@ for threads in 0 2; do
   out=$work/auto.$threads.out err=$work/auto.$threads.err
   QUEUEDNET_LOG=warning "$deny" "$server" --port 0 --threads "$threads" --duration 60 >"$out" 2>"$err" &
   server_pid=$!
+  pids+=("$server_pid")
   for _ in $(seq 1 200); do grep -q '^listening on' "$out" && break; sleep 0.05; done
   port=$(sed -n 's/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out")
   check "threads=$threads, automatic: the server starts on epoll" \
