@@ -95,13 +95,7 @@ uring_checks() {
     echo "skip: baseline-uring-echo is not built (liburing not found)"
     return
   fi
-  local flag rc
-  for flag in --help -h; do
-    "$uring" "$flag" >"$work/help" 2>"$work/err"
-    rc=$?
-    check "baseline-uring-echo $flag exits 0 with usage on stdout" \
-      test "$rc" = 0 -a "$(head -c 6 "$work/help")" = "usage:" -a ! -s "$work/err"
-  done
+  check_help "$uring"
   refuse "$uring" "--threads: 'two' is not an integer" --port 0 --threads two
   refuse "$uring" "--duration: 'x' is not a number" --port 0 --duration x
   refuse "$uring" "--port is required" --framed
@@ -164,10 +158,7 @@ peer_checks() {  # peer_checks asio|libuv
     return
   fi
   local rc threads bytes size_count size count
-  "$program" --help >"$work/help" 2>"$work/err"
-  rc=$?
-  check "$name --help exits 0 with usage on stdout" \
-    test "$rc" = 0 -a "$(head -c 6 "$work/help")" = "usage:" -a ! -s "$work/err"
+  check_help "$program"
   refuse "$program" "--threads: 'two' is not an integer" --port 0 --threads two
   for threads in 1 2; do
     server_program=$program start_server --port 0 --threads "$threads" --duration 60
