@@ -6,8 +6,9 @@
 # /proc/PID/stat, in clock ticks: coarse for short runs). The server runs on CPU 1,
 # queuednet-echo-load on CPU 0.
 #
-#   bench/compare_servers.sh CONNECTIONS WINDOW ROUNDS SECONDS "label|server command" ...
+#   bench/compare_servers.sh [--size BYTES] CONNECTIONS WINDOW ROUNDS SECONDS "label|server command" ...
 #
+# Datagrams carry 32 bytes unless --size says otherwise.
 # A server command is a program and its arguments, started with --port 0 --duration added;
 # it must print "listening on HOST:PORT" like queuednet-echo-server and baseline-epoll-echo.
 # Example, before against after (build the older commit elsewhere):
@@ -15,6 +16,12 @@
 #     "before|/tmp/old/build/bench/queuednet-echo-server --backend epoll --threads 0" \
 #     "after|build-bench/bench/queuednet-echo-server --backend epoll --threads 0"
 set -euo pipefail
+size=32
+if [ "${1:-}" = --size ]; then
+  [[ ${2:-} =~ ^[0-9]+$ ]] || { echo "compare_servers.sh: --size needs a byte count" >&2; exit 2; }
+  size=$2
+  shift 2
+fi
 [ $# -ge 5 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2; }
 conns=$1 window=$2 rounds=$3 secs=$4
 shift 4
@@ -37,7 +44,7 @@ for ((r = 1; r <= rounds; r++)); do
     port=$(sed -n 's/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out")
     before=$(cpu_ns "$pid") ticks_before=$(ticks "$pid")
     line=$(timeout $((secs + 30)) taskset -c 0 "$load" --port "$port" --connections "$conns" --window "$window" \
-             --size 32 --duration "$secs" 2>/dev/null | tail -n 1 || true)
+             --size "$size" --duration "$secs" 2>/dev/null | tail -n 1 || true)
     after=$(cpu_ns "$pid") ticks_after=$(ticks "$pid")
     kill -INT "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true

@@ -1,6 +1,8 @@
-// Internal. ByteBuffer: a growable byte array for framed output. Unlike std::vector it never
-// zero-fills what it is about to overwrite: append(n) hands out room for n more bytes, so
-// framing a datagram is a header store and one copy, with no per-byte capacity checks.
+// Internal. ByteBuffer: a growable byte array for framed output and parked input. Unlike
+// std::vector it never zero-fills what it is about to overwrite: append(n) hands out room for n
+// more bytes, so framing a datagram is a header store and one copy, with no per-byte capacity
+// checks. Its capacity is 256 bytes times a power of two; storage of 4 KiB to 1 MiB comes from
+// and goes back to BufferPool::global() (buffer_pool.h), the rest from malloc.
 // Thread contract: none of its own; the owner's lock (ConnectionCore::mutex) or its loop.
 #pragma once
 
@@ -10,6 +12,8 @@
 #include <new>
 #include <utility>
 
+#include "engine/buffer_pool.h"
+
 namespace queuednet::detail {
 
 class ByteBuffer {
@@ -17,7 +21,7 @@ class ByteBuffer {
   ByteBuffer() = default;
   ByteBuffer(const ByteBuffer &) = delete;
   ByteBuffer &operator=(const ByteBuffer &) = delete;
-  ~ByteBuffer() { std::free(data_); }
+  ~ByteBuffer() { drop(data_, capacity_); }
 
   unsigned char *data() { return data_; }
   const unsigned char *data() const { return data_; }
@@ -32,11 +36,12 @@ class ByteBuffer {
   }
   // Frees the storage (clear() keeps it).
   void release() {
-    std::free(data_);
+    drop(data_, capacity_);
     data_ = nullptr;
     size_ = capacity_ = 0;
   }
-  // Empties it; storage grown past kKeepCapacity (a burst's, a flood's) is freed, not kept.
+  // Empties it; storage grown past kKeepCapacity (a burst's, a flood's) goes back to the pool
+  // or to malloc, so a quiet connection holds at most that much.
   void clear_and_trim() {
     if (capacity_ > kKeepCapacity) {
       release();
@@ -44,7 +49,7 @@ class ByteBuffer {
       clear();
     }
   }
-  static constexpr size_t kKeepCapacity = size_t{1} << 20;
+  static constexpr size_t kKeepCapacity = size_t{4} << 10;
 
   // Room for `n` more bytes at the end, which the caller fills; valid until the next append.
   unsigned char *append(size_t n) {
@@ -68,10 +73,25 @@ class ByteBuffer {
   void grow(size_t needed) {
     size_t c = capacity_ < 256 ? 256 : capacity_ * 2;
     while (c < needed) c *= 2;
-    void *p = std::realloc(data_, c);
-    if (p == nullptr) throw std::bad_alloc();
+    void *p;
+    if (!BufferPool::pooled(c) && !BufferPool::pooled(capacity_)) {
+      p = std::realloc(data_, c);
+      if (p == nullptr) throw std::bad_alloc();
+    } else {
+      p = BufferPool::pooled(c) ? BufferPool::global().take(c) : std::malloc(c);
+      if (p == nullptr) throw std::bad_alloc();
+      if (size_ > 0) std::memcpy(p, data_, size_);
+      drop(data_, capacity_);
+    }
     data_ = static_cast<unsigned char *>(p);
     capacity_ = c;
+  }
+  static void drop(unsigned char *data, size_t capacity) noexcept {
+    if (data != nullptr && BufferPool::pooled(capacity)) {
+      BufferPool::global().give(data, capacity);
+    } else {
+      std::free(data);
+    }
   }
 
   unsigned char *data_ = nullptr;

@@ -132,7 +132,7 @@ class EventLoop final : public BackendEvents {
     QueueSignal *signal;
   };
 
-  // Turning (event_loop.cpp).
+  // Turning (event_loop.cpp; the polled and worker drivers in loop_drivers.cpp).
   void run(BackendKind kind);
   void write_rule(const std::shared_ptr<Connection> &c, bool need_sync);  // output_queued's other cases
   void enqueue(const std::shared_ptr<Connection> &c);  // a request for a later drain
@@ -150,7 +150,10 @@ class EventLoop final : public BackendEvents {
   Clock::time_point next_deadline();
   void run_timers();
   void notify_touched();
+  // Shutdown (loop_drivers.cpp): begins closing every connection; then, once they are gone or
+  // the deadline passed, closes what is left and lets the backend finish what was cancelled.
   void close_all(Clock::time_point deadline);
+  void close_remaining();
 
   // Channels and requests (event_loop.cpp).
   // The live channel with this id, or nullptr.

@@ -1,0 +1,57 @@
+// Internal. BufferPool: see buffer_pool.h.
+#include "engine/buffer_pool.h"
+
+#include <bit>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+
+namespace queuednet::detail {
+
+BufferPool &BufferPool::global() {
+  static BufferPool *pool = new BufferPool(kKeepBytes);
+  return *pool;
+}
+
+BufferPool::~BufferPool() {
+  for (Class &c : classes_) {
+    for (void *block : c.blocks) std::free(block);
+  }
+}
+
+size_t BufferPool::class_of(size_t bytes) {
+  return static_cast<size_t>(std::countr_zero(bytes) - std::countr_zero(kMinBytes));
+}
+
+void *BufferPool::take(size_t bytes) {
+  Class &c = classes_[class_of(bytes)];
+  {
+    std::lock_guard lock(c.lock);
+    if (!c.blocks.empty()) {
+      void *block = c.blocks.back();
+      c.blocks.pop_back();
+      kept_.fetch_sub(bytes, std::memory_order_relaxed);
+      return block;
+    }
+  }
+  void *block = std::malloc(bytes);
+  if (block == nullptr) throw std::bad_alloc();
+  return block;
+}
+
+void BufferPool::give(void *block, size_t bytes) noexcept {
+  if (kept_.fetch_add(bytes, std::memory_order_relaxed) + bytes <= keep_bytes_) {
+    Class &c = classes_[class_of(bytes)];
+    std::lock_guard lock(c.lock);
+    try {
+      c.blocks.push_back(block);
+      return;
+    } catch (const std::bad_alloc &) {
+      // No room to remember it: free it below.
+    }
+  }
+  kept_.fetch_sub(bytes, std::memory_order_relaxed);
+  std::free(block);
+}
+
+}  // namespace queuednet::detail
