@@ -10,17 +10,18 @@
 # A mode is BACKEND:THREADS (BACKEND: auto, io_uring, epoll or poll). For each mode the server
 # runs with --stats 1 and the churn load for MINUTES minutes (or S seconds); every --interval
 # (60 s, or 10 s with --seconds) a row gives the server's RSS (VmRSS, sampled every second: the
-# interval's median, maximum and last reading), open descriptors, the open= count and datagrams
-# in/out per second of its latest stats line, and the load's opened connections and failures. A mode FAILS when
+# interval's median, maximum, last reading and the median of its second half), open
+# descriptors, the open= count and datagrams in/out per second of its latest stats line, and
+# the load's opened connections and failures. A mode FAILS when
 #   - the load reports lost > 0 or failures > 0 (or does not finish in time),
 #   - within 10 s of the load's exit the server's open= is not back to its value before the load
 #     (the listener) or its descriptor count is not back to what it was then,
 #   - its median RSS over the last interval (the load churns 2 s longer, so no sample is taken
-#     while every connection closes at once) is more than PERCENT (5) above its RSS at the end
-#     of the first interval (--rss-growth off skips this: sanitizer allocators keep freed
-#     memory). The end is a median: a reading swings with what is in flight at that instant
-#     (5,000 connections, each with up to 8 KB in flight), while a leak or a heap that keeps
-#     growing moves the median,
+#     while every connection closes at once) is more than PERCENT (5) above its median RSS over
+#     the second half of the first interval (the first half is the ramp-up). Medians, not
+#     readings: RSS swings with what is in flight at an instant and with the heap trim
+#     (heap_trim.h, every 10 s), while a leak or a heap that keeps growing moves the median
+#     (--rss-growth off skips this: sanitizer allocators keep freed memory),
 #   - or the server dies or does not start.
 # Prints "soak: MODE ok" or "soak: MODE FAILED: reasons" per mode and a final summary; exits 1
 # if any mode failed, 2 on a bad argument. --out FILE also writes every row as CSV.
@@ -68,7 +69,7 @@ done
 bench_binaries queuednet-echo-server queuednet-churn-load
 
 work=$(mktemp -d)
-[ -z "$out" ] || echo "mode,t_s,rss_kb,rss_max_kb,rss_end_kb,fds,open,in_per_s,out_per_s,opened,failures" >"$out"
+[ -z "$out" ] || echo "mode,t_s,rss_kb,rss_max_kb,rss_end_kb,rss_half_kb,fds,open,in_per_s,out_per_s,opened,failures" >"$out"
 
 now() { echo "$EPOCHREALTIME"; }
 after() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -77,16 +78,17 @@ fd_count() { ls "/proc/$server_pid/fd" 2>/dev/null | wc -l; }
 # field NAME LINE: the value of NAME= in LINE.
 field() { sed -n "s|.* $1=\\([0-9.]*\\).*|\\1|p" <<<" $2"; }
 last_line() { grep "^$1" "$2" | tail -n 1 || true; }
-# interval_rss FILE: the median, the maximum and the last of the RSS samples in FILE (then
-# emptied), after one more sample taken now.
+# interval_rss FILE: the median, the maximum and the last of the RSS samples in FILE, and the
+# median of its second half (FILE is then emptied), after one more sample taken now.
 interval_rss() {
   local taken=$work/rss.taken
   rss_kb >>"$1"
   mv "$1" "$taken"
   : >"$1"
-  local last
+  local last half
   last=$(tail -n 1 "$taken")
-  sort -n "$taken" | awk -v last="$last" '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR], last }'
+  half=$(tail -n $((($(wc -l <"$taken") + 1) / 2)) "$taken" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  sort -n "$taken" | awk -v last="$last" -v half="$half" '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR], last, half }'
 }
 
 # run_mode BACKEND:THREADS: prints the mode's table and verdict; false if it failed.
@@ -114,13 +116,14 @@ run_mode() {
   open_before=$(field open "$(last_line stats: "$server_out")")
 
   echo "mode $mode: $(head -n 1 "$server_out"), $connections connections, $run_seconds s, a row every $interval s"
-  printf '%8s %10s %10s %10s %7s %7s %9s %9s %9s %9s\n' t_s rss_kb rss_max rss_end fds open in/s out/s opened failures
+  printf '%8s %10s %10s %10s %10s %7s %7s %9s %9s %9s %9s\n' t_s rss_kb rss_max rss_end rss_half fds open in/s out/s opened \
+    failures
   # The load churns 2 s past the last row, so every row, the last included, is taken under the
   # same churn (not while all its connections close at once).
   "$bin/queuednet-churn-load" --port "$port" --connections "$connections" --duration $((run_seconds + 2)) \
     --report "$interval" >"$load_out" 2>"$load_err" &
   load_pid=$!
-  local start rss_first="" rss_last="" rss_max rss_end target t stats churn fds
+  local start rss_first="" rss_last="" rss_max rss_end rss_half target t stats churn fds
   start=$(now)
   local samples=$work/rss.samples
   : >"$samples"
@@ -132,13 +135,13 @@ run_mode() {
     kill -0 "$server_pid" 2>/dev/null || { reasons+=("the server exited during the run"); break; }
     stats=$(last_line stats: "$server_out")
     churn=$(last_line churn: "$load_out")
-    read -r rss_last rss_max rss_end < <(interval_rss "$samples")
+    read -r rss_last rss_max rss_end rss_half < <(interval_rss "$samples")
     fds=$(fd_count)
-    [ -n "$rss_first" ] || rss_first=$rss_end
+    [ -n "$rss_first" ] || rss_first=$rss_half
     t=$(after "$start")
-    local row=("$t" "$rss_last" "$rss_max" "$rss_end" "$fds" "$(field open "$stats")" "$(field in/s "$stats")" "$(field out/s "$stats")"
+    local row=("$t" "$rss_last" "$rss_max" "$rss_end" "$rss_half" "$fds" "$(field open "$stats")" "$(field in/s "$stats")" "$(field out/s "$stats")"
       "$(field opened "$churn")" "$(field failures "$churn")")
-    printf '%8s %10s %10s %10s %7s %7s %9s %9s %9s %9s\n' "${row[@]}"
+    printf '%8s %10s %10s %10s %10s %7s %7s %9s %9s %9s %9s\n' "${row[@]}"
     [ -z "$out" ] || (IFS=,; echo "$mode,${row[*]}") >>"$out"
     [ "$target" -lt "$run_seconds" ] || break
   done
@@ -185,9 +188,12 @@ run_mode() {
     "RSS $(rss_kb) kB"
   [ "$settled" = 1 ] || reasons+=("10 s after the load: open=$open_now and $fds_now descriptors, before it open=$open_before and $fds_before")
 
+  [ -z "$rss_first" ] || [ -z "$rss_last" ] ||
+    echo "  RSS: $rss_first kB (median, second half of the first interval) -> $rss_last kB (median, last interval)" \
+      "$(awk -v a="$rss_first" -v b="$rss_last" 'BEGIN { printf "%+.1f%%", 100 * (b - a) / a }')"
   if [ "$rss_growth" != off ] && [ -n "$rss_first" ] && [ -n "$rss_last" ] &&
     [ "$rss_last" -gt $((rss_first + rss_first * rss_growth / 100)) ]; then
-    reasons+=("RSS grew from $rss_first kB (end of the first interval) to $rss_last kB (median of the last), over $rss_growth%")
+    reasons+=("median RSS grew from $rss_first kB (second half of the first interval) to $rss_last kB (last interval), over $rss_growth%")
   fi
 
   if kill -0 "$server_pid" 2>/dev/null; then

@@ -1,17 +1,24 @@
-// Tests for the internal buffer storage (src/engine/buffer_pool.h, byte_buffer.h): a pool
-// reuses the blocks given back to it up to its limit and frees the rest; a ByteBuffer keeps its
-// bytes as it grows through malloc'd, pooled and again malloc'd storage.
+// Tests for the internal buffer storage and its trimming (src/engine/buffer_pool.h,
+// byte_buffer.h, heap_trim.h): a pool reuses the blocks given back to it up to its limit, frees
+// the rest, and a trim frees the largest first down to a reserve; a ByteBuffer keeps its bytes
+// as it grows through malloc'd, pooled and again malloc'd storage; a trimmer trims at most once
+// per interval, whichever thread looks.
 #include "engine/buffer_pool.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <thread>
 #include <vector>
 
 #include "engine/byte_buffer.h"
+#include "engine/heap_trim.h"
 
 using queuednet::detail::BufferPool;
 using queuednet::detail::ByteBuffer;
+using queuednet::detail::HeapTrim;
 
 TEST(BufferPool, ReusesGivenBlocksOfTheSameClass) {
   BufferPool pool(1 << 20);
@@ -37,6 +44,24 @@ TEST(BufferPool, FreesWhatIsGivenPastItsLimit) {
   for (void *block : blocks) pool.give(block, 4096);
   EXPECT_EQ(pool.kept_bytes(), 3 * 4096u);  // the other two went back to malloc
   for (int i = 0; i < 3; ++i) pool.take(4096);
+  EXPECT_EQ(pool.kept_bytes(), 0u);
+}
+
+TEST(BufferPool, TrimFreesTheLargestBlocksFirstDownToTheReserve) {
+  BufferPool pool(1 << 24);
+  void *small = pool.take(4096);
+  void *large = pool.take(1 << 20);
+  void *mid = pool.take(65536);
+  pool.give(small, 4096);
+  pool.give(large, 1 << 20);
+  pool.give(mid, 65536);
+  pool.trim(70000);
+  EXPECT_EQ(pool.kept_bytes(), 4096u + 65536u);  // the 1 MiB block went
+  EXPECT_EQ(pool.take(65536), mid);
+  EXPECT_EQ(pool.take(4096), small);
+  pool.give(mid, 65536);
+  pool.give(small, 4096);
+  pool.trim(0);
   EXPECT_EQ(pool.kept_bytes(), 0u);
 }
 
@@ -71,4 +96,37 @@ TEST(ByteBuffer, KeepsItsBytesAcrossEveryKindOfStorage) {
   buffer.release();
   EXPECT_EQ(buffer.capacity(), 0u);
   EXPECT_TRUE(buffer.empty());
+}
+
+namespace {
+std::atomic<int> g_trims{0};
+void count_trim() { g_trims.fetch_add(1); }
+}  // namespace
+
+TEST(HeapTrim, TrimsOncePerIntervalAfterTheFirstLook) {
+  g_trims = 0;
+  HeapTrim trim(std::chrono::seconds(10), count_trim);
+  const auto t0 = HeapTrim::Clock::now();
+  EXPECT_FALSE(trim.due(t0));  // starts the clock
+  EXPECT_FALSE(trim.due(t0 + std::chrono::seconds(9)));
+  EXPECT_TRUE(trim.due(t0 + std::chrono::seconds(10)));
+  EXPECT_FALSE(trim.due(t0 + std::chrono::seconds(19)));
+  EXPECT_TRUE(trim.due(t0 + std::chrono::seconds(21)));
+  EXPECT_EQ(g_trims.load(), 2);
+  EXPECT_EQ(trim.trims(), 2u);
+}
+
+TEST(HeapTrim, OneOfManyThreadsLookingAtOnceTrims) {
+  g_trims = 0;
+  HeapTrim trim(std::chrono::seconds(10), count_trim);
+  const auto t0 = HeapTrim::Clock::now();
+  trim.due(t0);
+  std::atomic<int> won{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] { won += trim.due(t0 + std::chrono::seconds(11)) ? 1 : 0; });
+  }
+  for (auto &t : threads) t.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(g_trims.load(), 1);
 }

@@ -54,4 +54,17 @@ void BufferPool::give(void *block, size_t bytes) noexcept {
   std::free(block);
 }
 
+void BufferPool::trim(size_t keep_bytes) noexcept {
+  for (size_t k = kClasses; k-- > 0 && kept_.load(std::memory_order_relaxed) > keep_bytes;) {
+    const size_t bytes = kMinBytes << k;
+    Class &c = classes_[k];
+    std::lock_guard lock(c.lock);  // rare (a trim): freeing under it costs the others little
+    while (!c.blocks.empty() && kept_.load(std::memory_order_relaxed) > keep_bytes) {
+      std::free(c.blocks.back());
+      c.blocks.pop_back();
+      kept_.fetch_sub(bytes, std::memory_order_relaxed);
+    }
+  }
+}
+
 }  // namespace queuednet::detail

@@ -6,7 +6,8 @@
 // the connections' small long-lived objects; glibc's main heap then kept growing while what was
 // in use stayed flat (a polled server under bench/soak.sh: RSS +38% in 10 minutes, 41 MB in use
 // of 71 MB). A kept block is reused whole by the next buffer of its class. The pool keeps at
-// most its limit (the global one: kKeepBytes); what is given back past it goes to free().
+// most its limit (the global one: kKeepBytes); what is given back past it goes to free(), and
+// HeapTrim (heap_trim.h) brings it down to a reserve every few seconds.
 // Thread contract: any thread (a spin lock per class).
 #pragma once
 
@@ -41,6 +42,8 @@ class BufferPool {
   void *take(size_t bytes);
   // Gives back a block take(bytes) returned.
   void give(void *block, size_t bytes) noexcept;
+  // Frees kept blocks, the largest first, until at most `keep_bytes` are kept.
+  void trim(size_t keep_bytes) noexcept;
   // Bytes kept for reuse now.
   size_t kept_bytes() const { return kept_.load(std::memory_order_relaxed); }
 

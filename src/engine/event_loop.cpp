@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "engine/engine.h"
+#include "engine/heap_trim.h"
 #include "log.h"
 
 namespace queuednet::detail {
@@ -188,6 +189,7 @@ void EventLoop::turn(int timeout_ms) {
   if (!blocked_.empty()) count_blocked_output();
   if (!threaded_) backend_->submit(*this);  // a polled loop may not turn again for a while
   notify_touched();
+  HeapTrim::global().after_turn();
 }
 
 Clock::time_point EventLoop::next_deadline() {
