@@ -61,7 +61,7 @@ void loop_thread(Rig &rig, uint32_t index, std::atomic<int64_t> &answered) {
     core.input.delivered.store(delivered, std::memory_order_release);
     sent += static_cast<int64_t>(rig.queue.push(index, batch, kBatch));
     while (rig.syncs[index].try_dequeue(request)) {  // the write: take what was answered
-      std::lock_guard lock(core.mutex);
+      std::lock_guard lock(core.output_lock);
       core.sync_queued = false;
       out.clear();
       out.swap(core.pending);
@@ -70,7 +70,7 @@ void loop_thread(Rig &rig, uint32_t index, std::atomic<int64_t> &answered) {
   while (answered.load(std::memory_order_relaxed) < kPerProducer * static_cast<int64_t>(rig.connections.size())) {
     bool any = false;
     while (rig.syncs[index].try_dequeue(request)) {
-      std::lock_guard lock(core.mutex);
+      std::lock_guard lock(core.output_lock);
       core.sync_queued = false;
       core.pending.clear();
       any = true;
@@ -102,7 +102,7 @@ void app_thread(Rig &rig, std::atomic<int64_t> &answered, int64_t total) {
     detail::ConnectionCore &core = ConnectionAccess::core(*c);
     bool need_sync;
     {
-      std::lock_guard lock(core.mutex);
+      std::lock_guard lock(core.output_lock);
       detail::write_tcp_frame(core.pending.append(detail::tcp_header_bytes(config) + size), payload, size, config);
       need_sync = !core.sync_queued;
       core.sync_queued = true;

@@ -53,7 +53,7 @@ bool set_option(detail::ConnectionCore &core, bool stream_only, const char *what
                            std::string(what) + " applies to TCP stream connections only");
     return false;
   }
-  std::lock_guard lock(core.mutex);  // the loop retires the fd under this lock, closing it after
+  std::lock_guard lock(core.output_lock);  // the loop retires the fd under this lock, closing it after
   const int fd = core.fd.load();
   if (fd < 0) {
     detail::set_last_error(make_error_code(errc::connection_closed), std::string(what) + " on a closed connection");
@@ -76,7 +76,7 @@ bool Connection::set_linger(bool flag, double seconds) {
     detail::set_last_error(make_error_code(errc::wrong_connection_kind), "set_linger applies to TCP stream connections only");
     return false;
   }
-  std::lock_guard lock(core_->mutex);
+  std::lock_guard lock(core_->output_lock);
   const int fd = core_->fd.load();
   linger l{flag ? 1 : 0, static_cast<int>(seconds)};
   if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) != 0) {
@@ -92,29 +92,29 @@ bool Connection::set_recv_buffer_size(int size) { return set_option(*core_, fals
 bool Connection::set_send_buffer_size(int size) { return set_option(*core_, false, "set_send_buffer_size", SOL_SOCKET, SO_SNDBUF, size); }
 
 void Connection::set_collect_tcp(bool flag) {
-  std::lock_guard lock(core_->mutex);
-  core_->collect_tcp = flag;
+  std::lock_guard lock(core_->output_lock);
+  core_->collect.on = flag;
 }
 
 bool Connection::get_collect_tcp() const {
-  std::lock_guard lock(core_->mutex);
-  return core_->collect_tcp;
+  std::lock_guard lock(core_->output_lock);
+  return core_->collect.on;
 }
 
 void Connection::set_collect_tcp_interval(double interval) {
-  std::lock_guard lock(core_->mutex);
-  core_->collect_interval = interval;
+  std::lock_guard lock(core_->output_lock);
+  core_->collect.interval = interval;
 }
 
 double Connection::get_collect_tcp_interval() const {
-  std::lock_guard lock(core_->mutex);
-  return core_->collect_interval;
+  std::lock_guard lock(core_->output_lock);
+  return core_->collect.interval;
 }
 
 bool Connection::consider_flush() {
   {
-    std::lock_guard lock(core_->mutex);
-    if (core_->collect_holds(std::chrono::steady_clock::now())) return is_open();
+    std::lock_guard lock(core_->output_lock);
+    if (core_->collect.holds(std::chrono::steady_clock::now())) return is_open();
   }
   return flush();
 }
@@ -126,9 +126,8 @@ bool Connection::flush() {
     return false;
   }
   {
-    std::lock_guard lock(core_->mutex);
-    if (core_->collect_tcp) core_->last_flush = std::chrono::steady_clock::now();
-    core_->held_bytes = 0;
+    std::lock_guard lock(core_->output_lock);
+    core_->collect.on_flush();
     core_->sync_queued = true;
   }
   engine->loop_of(*this).flush(shared_from_this());

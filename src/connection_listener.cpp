@@ -32,13 +32,13 @@ bool ConnectionListener::add_connection(Connection *rendezvous) {
     return false;
   }
   detail::ConnectionCore &c = ConnectionAccess::core(*rendezvous);
-  if (c.in_reader.exchange(true)) {
+  if (c.attached.exchange(true)) {
     detail::set_last_error(make_error_code(errc::already_added), "listener add_connection: already in a listener");
     return false;
   }
   std::shared_ptr<Connection> shared = rendezvous->shared_from_this();
   {
-    std::lock_guard lock(c.member_mutex);
+    std::lock_guard lock(c.member_lock);
     c.listener = core_;
   }
   core_->members.add(shared);
@@ -52,10 +52,10 @@ void detach(detail::Engine &engine, const std::shared_ptr<detail::ListenerCore> 
             const std::shared_ptr<Connection> &rendezvous) {
   detail::ConnectionCore &core = ConnectionAccess::core(*rendezvous);
   {
-    std::lock_guard lock(core.member_mutex);
+    std::lock_guard lock(core.member_lock);
     if (core.listener == listener) core.listener.reset();
   }
-  core.in_reader.store(false);
+  core.attached.store(false);
   engine.loop_of(*rendezvous).sync(rendezvous);
 }
 

@@ -11,11 +11,11 @@
 #include "engine/connection_core.h"
 #include "engine/engine.h"
 #include "engine/event_loop.h"
-#include "engine/interfaces.h"
 #include "engine/queue_wait.h"
 #include "engine/socket_ops.h"
 #include "error_record.h"
 #include "log.h"
+#include "network_interfaces.h"
 
 namespace queuednet {
 
@@ -190,6 +190,30 @@ bool ConnectionManager::get_reuse_port() const { return reuse_port_.load(); }
 
 size_t ConnectionManager::get_num_connections() const { return engine_->num_registered(); }
 
-ManagerStatistics ConnectionManager::get_statistics() const { return engine_->statistics(); }
+ManagerStatistics ConnectionManager::get_statistics() const {
+  const detail::Engine &e = *engine_;
+  ManagerStatistics s;
+  s.backend = e.backend_kind();
+  s.num_threads = e.num_threads();
+  s.connections_open = e.num_registered();
+  s.connections_reset = e.resets_reported();
+  s.queue_drops = engine_->resets().dropped();
+  s.bytes_queued = e.total_pending_output();
+  for (size_t i = 0; i < e.num_loops(); ++i) {
+    const detail::LoopCounters &c = e.loop_counters(i);
+    const auto get = [](const std::atomic<uint64_t> &v) { return v.load(std::memory_order_relaxed); };
+    s.connections_accepted += get(c.accepted);
+    s.datagrams_in += get(c.datagrams_in);
+    s.bytes_in += get(c.bytes_in);
+    s.datagrams_out += get(c.datagrams_out);
+    s.bytes_out += get(c.bytes_out);
+    s.queue_drops += get(c.queue_drops);
+    s.oversize_frames += get(c.oversize_frames);
+    s.bad_datagrams += get(c.bad_datagrams);
+    s.accept_refusals += get(c.accept_refusals);
+    s.udp_send_failures += get(c.udp_send_failures);
+  }
+  return s;
+}
 
 }  // namespace queuednet

@@ -48,13 +48,13 @@ bool ConnectionReader::add_connection(Connection *connection) {
     detail::set_last_error(make_error_code(errc::connection_closed), "add_connection: the connection is closed");
     return false;
   }
-  if (c.in_reader.exchange(true)) {
+  if (c.attached.exchange(true)) {
     detail::set_last_error(make_error_code(errc::already_added), "add_connection: already in a reader");
     return false;
   }
   std::shared_ptr<Connection> shared = connection->shared_from_this();
   {
-    std::lock_guard lock(c.member_mutex);
+    std::lock_guard lock(c.member_lock);
     c.reader = core_;
   }
   core_->members.add(shared);
@@ -68,10 +68,10 @@ namespace {
 void detach(detail::Engine &engine, const std::shared_ptr<detail::ReaderCore> &reader, const std::shared_ptr<Connection> &c) {
   detail::ConnectionCore &core = ConnectionAccess::core(*c);
   {
-    std::lock_guard lock(core.member_mutex);  // waits for a batch being pushed to finish
+    std::lock_guard lock(core.member_lock);  // waits for a batch being pushed to finish
     if (core.reader == reader) core.reader.reset();
   }
-  core.in_reader.store(false);
+  core.attached.store(false);
   engine.loop_of(*c).sync(c);
 }
 

@@ -64,51 +64,51 @@ bool ConnectionWriter::reject_connection(const std::shared_ptr<Connection> &conn
 
 namespace {
 
-enum class Admission { ok, refused, kill };
+static_assert(ConnectionWriter::kDefaultMaxQueueBytes == detail::kDefaultOutputHighWater &&
+              ConnectionWriter::kDefaultHardLimitBytes == detail::kDefaultOutputHardLimit);
 
-// Whether `bytes` more may be queued on `core` (its mutex held): refused (closed, or past the
-// high-water mark `max_queue` unless `block`), or kill: past `hard_limit`, the connection is
-// marked a slow consumer.
+// Whether `bytes` more may be queued on `core` (its output_lock held), by the output policy
+// (output_policy.h): ok; refused (false: closed, or full); or condemned (*killed: the
+// connection passed the hard limit and is closed as a slow consumer).
 struct Admit {
-  size_t max_queue, hard_limit;
-  bool block;
+  detail::OutputLimits limits;
   const char *what;
 
-  Admission operator()(detail::ConnectionCore &core, size_t bytes) const {
-    const size_t queued = core.queued_bytes();
-    if (core.fd.load(std::memory_order_relaxed) >= 0 && !core.close_requested.load(std::memory_order_relaxed) &&
-        !core.kill_requested && (block || queued < max_queue) && queued + bytes <= hard_limit) [[likely]] {
-      return Admission::ok;
-    }
-    return refuse(core, bytes);
+  bool operator()(detail::ConnectionCore &core, size_t bytes, bool *killed) const {
+    const bool open = core.fd.load(std::memory_order_relaxed) >= 0 &&
+                      !core.close_requested.load(std::memory_order_relaxed) && !core.kill_requested;
+    const detail::Admission a = detail::admit_output(open, core.queued_bytes(), bytes, limits);
+    if (a == detail::Admission::ok) [[likely]] return true;
+    return refuse(core, a, killed);
   }
 
-  [[gnu::cold]] [[gnu::noinline]] Admission refuse(detail::ConnectionCore &core, size_t bytes) const {
-    if (core.fd.load(std::memory_order_relaxed) < 0 || core.close_requested.load(std::memory_order_relaxed) ||
-        core.kill_requested) {
-      detail::set_last_error_quiet(make_error_code(errc::connection_closed),
-                                   std::string(what) + ": the connection is closed");
-      return Admission::refused;
-    }
+  [[gnu::cold]] [[gnu::noinline]] bool refuse(detail::ConnectionCore &core, detail::Admission a, bool *killed) const {
     const size_t queued = core.queued_bytes();
-    if (!block && queued >= max_queue) {
-      detail::set_last_error_quiet(make_error_code(errc::output_buffer_full),
-                                   std::string(what) + ": " + std::to_string(queued) + " bytes already wait for " +
-                                       core.address.to_string() + " (high-water mark " + std::to_string(max_queue) +
-                                       ")");
-      return Admission::refused;
+    switch (a) {
+      case detail::Admission::closed:
+        detail::set_last_error_quiet(make_error_code(errc::connection_closed),
+                                     std::string(what) + ": the connection is closed");
+        return false;
+      case detail::Admission::full:
+        detail::set_last_error_quiet(make_error_code(errc::output_buffer_full),
+                                     std::string(what) + ": " + std::to_string(queued) + " bytes already wait for " +
+                                         core.address.to_string() + " (high-water mark " +
+                                         std::to_string(limits.high_water) + ")");
+        return false;
+      case detail::Admission::slow_consumer:
+        detail::set_last_error_quiet(make_error_code(errc::slow_consumer),
+                                     std::string(what) + ": output to " + core.address.to_string() +
+                                         " passed the hard limit; closing it as a slow consumer");
+        detail::log(detail::LogLevel::warning, "closing " + core.address.to_string() + " as a slow consumer: " +
+                                                   std::to_string(queued) + " byte(s) unread (hard limit " +
+                                                   std::to_string(limits.hard_limit) + ")");
+        core.kill_requested = true;  // later sends are refused as closed: logged once
+        *killed = true;
+        return true;
+      case detail::Admission::ok:
+        break;
     }
-    if (queued + bytes > hard_limit) {
-      detail::set_last_error_quiet(make_error_code(errc::slow_consumer),
-                                   std::string(what) + ": output to " + core.address.to_string() +
-                                       " passed the hard limit; closing it as a slow consumer");
-      detail::log(detail::LogLevel::warning, "closing " + core.address.to_string() + " as a slow consumer: " +
-                                                 std::to_string(queued) + " byte(s) unread (hard limit " +
-                                                 std::to_string(hard_limit) + ")");
-      core.kill_requested = true;  // later sends are refused as closed: logged once
-      return Admission::kill;
-    }
-    return Admission::ok;
+    return true;
   }
 };
 
@@ -155,26 +155,19 @@ bool ConnectionWriter::too_large(size_t size, const detail::FrameConfig &config)
   detail::ConnectionCore &core = ConnectionAccess::core(*connection);
   bool need_sync, killed = false, held = false;
   {
-    const Admit admit{max_queue_bytes_.load(std::memory_order_relaxed), hard_limit_bytes_.load(std::memory_order_relaxed),
-                      block, "send"};
-    std::lock_guard lock(core.mutex);
-    const Admission a = admit(core, frame);
-    if (a == Admission::refused) return false;
-    killed = a == Admission::kill;
+    const Admit admit{{max_queue_bytes_.load(std::memory_order_relaxed), hard_limit_bytes_.load(std::memory_order_relaxed),
+                       block},
+                      "send"};
+    std::lock_guard lock(core.output_lock);
+    if (!admit(core, frame, &killed)) return false;
     if (!killed) {
-      if (core.output_high_water.load(std::memory_order_relaxed) != admit.max_queue) {
-        core.output_high_water.store(admit.max_queue, std::memory_order_relaxed);
+      if (core.output_high_water.load(std::memory_order_relaxed) != admit.limits.high_water) {
+        core.output_high_water.store(admit.limits.high_water, std::memory_order_relaxed);
       }
       detail::write_tcp_frame(core.pending.append(frame), data, size, config);
       detail::count(core.datagrams_out);  // under the lock: no locked instruction
       detail::count(core.bytes_out, frame);
-      // collect-tcp holds the bytes until its interval has passed (no clock read when off).
-      if (core.collect_tcp) {
-        const auto now = std::chrono::steady_clock::now();
-        held = core.collect_holds(now);
-        if (!held) core.last_flush = now;
-        core.held_bytes = held ? core.held_bytes + frame : 0;  // a send that goes releases the rest
-      }
+      held = core.collect.on_send(frame);  // no clock read while collect-tcp is off
     }
     need_sync = !held && !core.sync_queued;
     if (!held && !killed) core.sync_queued = true;
@@ -220,12 +213,11 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
   bool need_sync, killed = false;
   uint64_t number = 0;
   {
-    const Admit admit{max_queue_bytes_.load(std::memory_order_relaxed), hard_limit_bytes_.load(std::memory_order_relaxed),
-                      block, "send(UDP)"};
-    std::lock_guard lock(core.mutex);
-    const Admission a = admit(core, packet);
-    if (a == Admission::refused) return false;
-    killed = a == Admission::kill;
+    const Admit admit{{max_queue_bytes_.load(std::memory_order_relaxed), hard_limit_bytes_.load(std::memory_order_relaxed),
+                       block},
+                      "send(UDP)"};
+    std::lock_guard lock(core.output_lock);
+    if (!admit(core, packet, &killed)) return false;
     if (!killed) {
       detail::PacketQueue &q = core.packets;
       detail::PendingPacket p;

@@ -3,7 +3,7 @@
 // more bytes, so framing a datagram is a header store and one copy, with no per-byte capacity
 // checks. Its capacity is 256 bytes times a power of two; storage of 4 KiB to 1 MiB comes from
 // and goes back to BufferPool::global() (buffer_pool.h), the rest from malloc.
-// Thread contract: none of its own; the owner's lock (ConnectionCore::mutex) or its loop.
+// Thread contract: none of its own; the owner's lock (ConnectionCore::output_lock) or its loop.
 #pragma once
 
 #include <cstddef>

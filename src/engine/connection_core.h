@@ -11,15 +11,14 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "engine/byte_buffer.h"
+#include "engine/output_policy.h"
 #include "engine/spin_lock.h"
 #include "queuednet/connection.h"
-#include "queuednet/connection_writer.h"
 #include "queuednet/net_address.h"
 
 namespace queuednet::detail {
@@ -78,43 +77,39 @@ struct ConnectionCore {
   const Connection::Kind kind;
   const uint32_t loop_index;  // the loop that owns it, for life
 
-  std::atomic<int> fd;  // -1 once closed (set under `mutex` before the close)
+  std::atomic<int> fd;  // -1 once closed (set under `output_lock` before the close)
   std::atomic<bool> reset_reported{false};
   std::atomic<bool> close_requested{false};
-  std::atomic<bool> in_reader{false};  // a connection feeds at most one reader or listener
+  std::atomic<bool> attached{false};  // to a reader or a listener: a connection feeds at most one
 
   // Output accounting, with no locked instruction: writers add what send() accepted (under
-  // `mutex`, so each add is a plain load and store), the owning loop adds what the kernel took
+  // `output_lock`, so each add is a plain load and store), the owning loop adds what the kernel took
   // or what was discarded (bytes_settled, below with the loop's other counters). The
   // difference is what is still queued. Readable from any thread.
   std::atomic<uint64_t> datagrams_out{0};  // accepted by send(), with their framed bytes
   std::atomic<uint64_t> bytes_out{0};
   // The high-water mark of the writer that last sent to it: the loop stops reading a stream
   // whose queued output reached it (EventLoop::check_output_pressure).
-  std::atomic<size_t> output_high_water{ConnectionWriter::kDefaultMaxQueueBytes};
+  std::atomic<size_t> output_high_water{kDefaultOutputHighWater};
   size_t queued_bytes() const {
     const uint64_t settled = bytes_settled.load(std::memory_order_relaxed);
     const uint64_t out = bytes_out.load(std::memory_order_relaxed);
     return out > settled ? static_cast<size_t>(out - settled) : 0;
   }
 
-  // Output and requests, under `mutex` (also held while the loop retires `fd`, against
+  // Output and requests, under `output_lock` (also held while the loop retires `fd`, against
   // setsockopt on a reused descriptor). What send() touches comes first, on as few cache
   // lines as it can.
-  SpinLock mutex;
+  SpinLock output_lock;
   ByteBuffer pending;                  // framed TCP bytes, in send order
   PacketQueue packets;                 // UDP packets, in send order
   bool sync_queued = false;     // the loop was asked to look at it and has not taken `pending` yet
   bool kill_requested = false;  // slow consumer: close at once, discarding output
-  bool slow_consumer_logged = false;
-  bool collect_tcp = false;
-  double collect_interval = 0.2;
-  std::chrono::steady_clock::time_point last_flush{};
-  size_t held_bytes = 0;  // collect-tcp: the tail of `pending` that waits for a flush
+  CollectTcp collect;
 
-  // Who gets what the loop reads, under `member_mutex`. The loop holds it while it pushes a
+  // Who gets what the loop reads, under `member_lock`. The loop holds it while it pushes a
   // batch, so once remove_connection() has cleared `reader`, nothing more reaches that reader.
-  SpinLock member_mutex;
+  SpinLock member_lock;
   std::shared_ptr<ReaderCore> reader;
   std::shared_ptr<ListenerCore> listener;
 
@@ -132,13 +127,6 @@ struct ConnectionCore {
   std::atomic<int> udp_failed_errno{0};
 
   const NetAddress address;  // peer (stream) or local (listener, UDP)
-
-  // collect-tcp: whether bytes sent `now` should stay held (the interval since the last flush
-  // has not passed). A connection that never flushed holds nothing. Call with `mutex` held.
-  bool collect_holds(std::chrono::steady_clock::time_point now) const {
-    return collect_tcp && last_flush != std::chrono::steady_clock::time_point{} && now >= last_flush &&
-           now - last_flush < std::chrono::duration<double>(collect_interval);
-  }
 
   // Loop thread only.
   uint64_t channel_id = 0;  // 0: no channel yet (attached lazily by the owning loop)

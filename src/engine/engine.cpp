@@ -146,31 +146,7 @@ void Engine::application_idle() {
   for (auto &loop : loops_) loop->application_idle();
 }
 
-ManagerStatistics Engine::statistics() const {
-  ManagerStatistics s;
-  s.backend = backend_kind_;
-  s.num_threads = num_threads();
-  s.connections_open = num_registered();
-  s.connections_reset = resets_reported_.load(std::memory_order_relaxed);
-  s.queue_drops = resets_.dropped();
-  s.bytes_queued = total_pending_output();
-  if (!started_.load(std::memory_order_acquire)) return s;
-  for (const auto &loop : loops_) {
-    const LoopCounters &c = loop->counters();
-    const auto get = [](const std::atomic<uint64_t> &v) { return v.load(std::memory_order_relaxed); };
-    s.connections_accepted += get(c.accepted);
-    s.datagrams_in += get(c.datagrams_in);
-    s.bytes_in += get(c.bytes_in);
-    s.datagrams_out += get(c.datagrams_out);
-    s.bytes_out += get(c.bytes_out);
-    s.queue_drops += get(c.queue_drops);
-    s.oversize_frames += get(c.oversize_frames);
-    s.bad_datagrams += get(c.bad_datagrams);
-    s.accept_refusals += get(c.accept_refusals);
-    s.udp_send_failures += get(c.udp_send_failures);
-  }
-  return s;
-}
+const LoopCounters &Engine::loop_counters(size_t loop) const { return loops_[loop]->counters(); }
 
 int Engine::readiness_fd(QueueSignal &signal, std::error_code *error) {
   if (const ReadinessEvent *made = signal.readiness(); made != nullptr && made->fd() >= 0) return made->fd();

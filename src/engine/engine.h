@@ -18,9 +18,9 @@
 
 #include "backends/backend.h"
 #include "engine/connection_core.h"
+#include "engine/loop_counters.h"
 #include "engine/result_queue.h"
 #include "queuednet/connection.h"
-#include "queuednet/statistics.h"
 
 namespace queuednet {
 class ConnectionManager;
@@ -79,8 +79,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool default_no_delay() const { return default_no_delay_.load(std::memory_order_relaxed); }
   void set_default_no_delay(bool on) { default_no_delay_.store(on, std::memory_order_relaxed); }
 
-  // Sums every loop's counters (eventually consistent).
-  ManagerStatistics statistics() const;
+  // What each loop counted (eventually consistent): loops 0 .. num_loops()-1, none before the
+  // engine starts.
+  size_t num_loops() const { return started_.load(std::memory_order_acquire) ? loops_.size() : 0; }
+  const LoopCounters &loop_counters(size_t loop) const;
+  // Connections reported through the reset queue.
+  uint64_t resets_reported() const { return resets_reported_.load(std::memory_order_relaxed); }
 
   // `signal` (a reader's or listener's queue) is closed when the engine shuts down, at once if
   // it has: no application thread keeps sleeping on a queue that no loop will fill again. Its

@@ -14,7 +14,7 @@
 namespace queuednet::detail {
 namespace {
 
-constexpr size_t kTaskBatch = 64;
+constexpr size_t kRequestBatch = 64;
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 ChannelKind channel_kind(Connection::Kind k) {
@@ -34,7 +34,7 @@ EventLoop::EventLoop(Engine &engine, uint32_t index, std::unique_ptr<Backend> ba
       backend_(std::move(backend)),
       threaded_(backend_ == nullptr),
       waiting_(engine.waiting_datagrams()),
-      task_batch_(kTaskBatch),
+      request_batch_(kRequestBatch),
       batch_(kDeliveryBatch),
       rng_(static_cast<std::minstd_rand::result_type>(Clock::now().time_since_epoch().count() + index)) {}
 
@@ -46,7 +46,7 @@ EventLoop::~EventLoop() {
   channels_.for_each([](Channel &ch) {
     if (!ch.dead && ch.fd >= 0) {
       {
-        std::lock_guard lock(ch.core->mutex);
+        std::lock_guard lock(ch.core->output_lock);
         ch.core->fd.store(-1);
       }
       ::close(ch.fd);
@@ -62,7 +62,7 @@ void EventLoop::sync(const std::shared_ptr<Connection> &c) {
     return;
   }
   if (!threaded_ && try_enter()) {
-    drain_tasks();
+    drain_requests();
     apply(c);
     backend_->submit(*this);
     leave();
@@ -81,14 +81,16 @@ void EventLoop::write_rule(const std::shared_ptr<Connection> &c, bool need_sync)
   }
   // Polled mode. Mid-drain, a connection already marked has nothing to do here.
   ConnectionCore &core = ConnectionAccess::core(*c);
-  const bool waiting = waiting_.load(std::memory_order_relaxed) > 0;
-  const bool eager = core.queued_bytes() >= kEagerFlushBytes;
-  if (!need_sync && waiting && !eager) return;
+  const int64_t waiting_datagrams = waiting_.load(std::memory_order_relaxed);
+  const size_t queued = core.queued_bytes();
+  if (write_waits_for_drain(need_sync, waiting_datagrams, queued)) return;
+  const bool waiting = waiting_datagrams > 0;
+  const bool eager = queued >= kEagerFlushBytes;
   if (!try_enter()) {  // another thread turns the loop: it writes at the end of its turn
     if (need_sync) post(c);
     return;
   }
-  drain_tasks();
+  drain_requests();
   if (need_sync) apply(c);
   Channel *ch = find(core.channel_id);
   // No sync asked for: a write in flight or a full socket may keep the loop from taking
@@ -113,7 +115,7 @@ void EventLoop::flush(const std::shared_ptr<Connection> &c) {
     post(c);
     return;
   }
-  drain_tasks();
+  drain_requests();
   apply(c);
   if (Channel *ch = find(ConnectionAccess::core(*c).channel_id)) write(*ch);
   backend_->submit(*this);
@@ -122,19 +124,19 @@ void EventLoop::flush(const std::shared_ptr<Connection> &c) {
 
 void EventLoop::application_idle() {
   if (threaded_) {
-    if (num_tasks_.load(std::memory_order_relaxed) > 0) wake_worker();
+    if (num_requests_.load(std::memory_order_relaxed) > 0) wake_worker();
     return;
   }
   if (!try_enter()) return;  // the thread turning the loop writes at the end of its turn
-  drain_tasks();
+  drain_requests();
   flush_dirty();
   backend_->submit(*this);
   leave();
 }
 
 void EventLoop::enqueue(const std::shared_ptr<Connection> &c) {
-  tasks_.enqueue(c);
-  num_tasks_.fetch_add(1, std::memory_order_release);
+  requests_.enqueue(c);
+  num_requests_.fetch_add(1, std::memory_order_release);
 }
 
 void EventLoop::post(const std::shared_ptr<Connection> &c) {
@@ -155,14 +157,14 @@ void EventLoop::wake_worker() {
   }
 }
 
-void EventLoop::drain_tasks() {
-  if (num_tasks_.load(std::memory_order_acquire) == 0) return;
+void EventLoop::drain_requests() {
+  if (num_requests_.load(std::memory_order_acquire) == 0) return;
   size_t n;
-  while ((n = tasks_.try_dequeue_bulk(task_batch_.data(), task_batch_.size())) > 0) {
-    num_tasks_.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
+  while ((n = requests_.try_dequeue_bulk(request_batch_.data(), request_batch_.size())) > 0) {
+    num_requests_.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
     for (size_t i = 0; i < n; ++i) {
-      apply(task_batch_[i]);
-      task_batch_[i].reset();
+      apply(request_batch_[i]);
+      request_batch_[i].reset();
     }
   }
 }
@@ -170,7 +172,7 @@ void EventLoop::drain_tasks() {
 // --- turning the loop -----------------------------------------------------------------------
 
 void EventLoop::turn(int timeout_ms) {
-  drain_tasks();
+  drain_requests();
   flush_dirty();  // every accepted byte reaches the kernel before the loop waits
   // What the requests delivered (a resumed connection's parked input) is announced before the
   // loop sleeps, which may be for good.
@@ -179,11 +181,11 @@ void EventLoop::turn(int timeout_ms) {
   if (timeout != 0) {
     sleeping_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with wake_worker()
-    if (num_tasks_.load(std::memory_order_relaxed) > 0 || stopping_.load(std::memory_order_relaxed)) timeout = 0;
+    if (num_requests_.load(std::memory_order_relaxed) > 0 || stopping_.load(std::memory_order_relaxed)) timeout = 0;
   }
   backend_->wait(timeout, *this);
   sleeping_.store(false, std::memory_order_relaxed);
-  drain_tasks();
+  drain_requests();
   flush_dirty();
   run_timers();
   if (!blocked_.empty()) count_blocked_output();
@@ -234,7 +236,7 @@ void EventLoop::apply(const std::shared_ptr<Connection> &c) {
   ConnectionCore &core = *ch->core;
   bool kill, has_output;
   {
-    std::lock_guard lock(core.mutex);
+    std::lock_guard lock(core.output_lock);
     kill = core.kill_requested;
     has_output = !core.pending.empty() || !core.packets.empty();
   }
@@ -262,7 +264,7 @@ void EventLoop::update_reading(Channel &ch) {
   if (ch.dead || ch.closing) return;  // a closing stream reads to discard (begin_close)
   bool want = false;
   if (!ch.closing && !ch.input_closed) {
-    std::lock_guard lock(ch.core->member_mutex);
+    std::lock_guard lock(ch.core->member_lock);
     want = ch.kind == ChannelKind::listener ? ch.core->listener != nullptr : ch.core->reader != nullptr;
   }
   if (want && !ch.parked.empty() && !ch.paused && !ch.output_paused) {
@@ -328,7 +330,7 @@ void EventLoop::run_timers() {
       // Half-closed: close once idle (nothing to write, every datagram taken).
       bool idle;
       {
-        std::lock_guard lock(ch->core->mutex);
+        std::lock_guard lock(ch->core->output_lock);
         idle = ch->core->pending.empty() && ch->core->packets.empty();
       }
       idle = idle && ch->out_off == ch->out.size() && !ch->send_pending && ch->core->input.outstanding() == 0;
@@ -355,7 +357,7 @@ void EventLoop::on_accept_refused(uint64_t id, int error) {
   set_reading(*ch, false);
   std::shared_ptr<ListenerCore> listener;
   {
-    std::lock_guard lock(ch->core->member_mutex);
+    std::lock_guard lock(ch->core->member_lock);
     listener = ch->core->listener;
   }
   count(counters_.accept_refusals);

@@ -7,7 +7,7 @@
 // call sync(), which the loop applies on its thread (at once, in polled mode, when nobody is
 // turning the loop).
 //
-// The write rule (documented for users in connection_writer.h): a send() appends framed bytes
+// The write rule (output_policy.h; for users, connection_writer.h): a send() appends framed bytes
 // to the connection and marks it for writing; the loop writes every marked connection with one
 // system call (or one SQE) each
 //  - polled mode: when the reader queues hold nothing (so a send with nothing waiting to be
@@ -43,6 +43,7 @@
 #include "engine/delay_line.h"
 #include "engine/hand_off_queue.h"
 #include "engine/loop_counters.h"
+#include "engine/output_policy.h"
 #include "engine/reader_core.h"
 #include "engine/wake_timer.h"
 
@@ -50,8 +51,6 @@ namespace queuednet::detail {
 
 class Engine;
 
-// A pending output this large is written even in the middle of a long drain.
-inline constexpr size_t kEagerFlushBytes = 256u << 10;
 // Datagrams pushed to a reader's queue at once.
 inline constexpr size_t kDeliveryBatch = 32;
 // UDP packets sent with one sendmmsg.
@@ -76,9 +75,9 @@ class EventLoop final : public BackendEvents {
   // A writer appended output to `c` (need_sync: it was not marked yet). Applies the write rule.
   void output_queued(const std::shared_ptr<Connection> &c, bool need_sync) {
     // Polled mode, in the middle of a drain, to a connection already marked: its write waits
-    // for the end of the drain. Most sends stop here.
-    if (!threaded_ && !need_sync && waiting_.load(std::memory_order_relaxed) > 0 &&
-        ConnectionAccess::core(*c).queued_bytes() < kEagerFlushBytes) {
+    // for the end of the drain (output_policy.h). Most sends stop here.
+    if (!threaded_ && write_waits_for_drain(need_sync, waiting_.load(std::memory_order_relaxed),
+                                            ConnectionAccess::core(*c).queued_bytes())) {
       return;
     }
     write_rule(c, need_sync);
@@ -143,7 +142,7 @@ class EventLoop final : public BackendEvents {
   bool try_enter();
   void leave();
   void notify_turn_waiters();
-  void drain_tasks();
+  void drain_requests();
   void turn(int timeout_ms);
   int next_timeout(int requested);
   // The earliest timer (a channel's deadline, a delayed datagram), or max() when none.
@@ -206,7 +205,7 @@ class EventLoop final : public BackendEvents {
   void count_blocked_output();
   // `bytes` of the connection's output were written to the kernel or discarded.
   void settle_output(Channel &ch, uint64_t bytes);
-  // Discards the rest (core.mutex held, so no send() adds to it meanwhile); returns its size.
+  // Discards the rest (core.output_lock held, so no send() adds to it meanwhile); returns its size.
   size_t settle_all_output(Channel &ch);
   void begin_close(Channel &ch, Clock::time_point deadline);
   // A closing channel's output is all with the kernel: closes it without losing any of it.
@@ -240,8 +239,8 @@ class EventLoop final : public BackendEvents {
   std::atomic<WakeTimer *> wake_timer_{nullptr};
 
   // Requests from other threads: connections to look at. Order does not matter (see sync).
-  HandOffQueue<std::shared_ptr<Connection>> tasks_;
-  std::atomic<int64_t> num_tasks_{0};  // requests queued and not yet drained: skips empty drains
+  HandOffQueue<std::shared_ptr<Connection>> requests_;
+  std::atomic<int64_t> num_requests_{0};  // requests queued and not yet drained: skips empty drains
   std::atomic<bool> sleeping_{false};  // blocked in the backend: a post must wake it
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> stop_deadline_ns_{0};
@@ -249,7 +248,7 @@ class EventLoop final : public BackendEvents {
   // Loop thread only.
   ChannelTable channels_;
   std::atomic<size_t> num_channels_{0};
-  std::vector<std::shared_ptr<Connection>> task_batch_;  // drain_tasks' storage, reused
+  std::vector<std::shared_ptr<Connection>> request_batch_;  // drain_requests' storage, reused
   std::vector<uint64_t> dirty_;
   std::vector<uint64_t> flushing_;
   std::vector<uint64_t> timed_;

@@ -24,7 +24,7 @@ bool EventLoop::try_enter() {
 void EventLoop::leave() {
   notify_touched();
   if (WakeTimer *timer = wake_timer_.load(std::memory_order_acquire)) {
-    const bool work_now = backend_->has_buffered_work() || num_tasks_.load(std::memory_order_acquire) > 0;
+    const bool work_now = backend_->has_buffered_work() || num_requests_.load(std::memory_order_acquire) > 0;
     timer->set(work_now ? WakeTimer::kNow : next_deadline());
   }
   owner_.store({}, std::memory_order_relaxed);
@@ -41,7 +41,7 @@ void EventLoop::notify_turn_waiters() {
 int EventLoop::poll(int timeout_ms) {
   // A watched loop turns anyway: the turn's end clears its wake timer.
   if (timeout_ms == 0 && num_channels_.load(std::memory_order_relaxed) == 0 &&
-      num_tasks_.load(std::memory_order_relaxed) == 0 && wake_timer_.load(std::memory_order_relaxed) == nullptr) {
+      num_requests_.load(std::memory_order_relaxed) == 0 && wake_timer_.load(std::memory_order_relaxed) == nullptr) {
     return 0;
   }
   if (!try_enter()) return -1;
@@ -149,7 +149,7 @@ void EventLoop::close_remaining() {
 
 void EventLoop::close_all(Clock::time_point deadline) {
   closing_all_ = true;
-  drain_tasks();  // sends accepted before the stop still go out
+  drain_requests();  // sends accepted before the stop still go out
   std::vector<Channel *> all;
   channels_.for_each([&](Channel &ch) {
     if (!ch.closing && !ch.dead) all.push_back(&ch);

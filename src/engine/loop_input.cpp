@@ -1,7 +1,7 @@
 // Internal. EventLoop input: accepted connections, stream bytes and UDP packets turned into
 // datagrams for readers, the input budget, the peer's FIN, fault injection.
 //
-// Delivery holds the connection's member_mutex while it pushes, so a reader that
+// Delivery holds the connection's member_lock while it pushes, so a reader that
 // remove_connection() detached gets nothing more. Datagrams are counted as delivered in the
 // connection's InputAccount before they are pushed; past the reader's budget the loop parks
 // the bytes it already read and stops reading the connection until the application catches up.
@@ -125,7 +125,7 @@ bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t si
   bool has_reader = false, full = false;
   TcpFrameDecoder::Result result;
   {
-    std::lock_guard lock(core.member_mutex);
+    std::lock_guard lock(core.member_lock);
     if (core.reader) {
       has_reader = true;
       ReaderCore &reader = *core.reader;
@@ -172,7 +172,7 @@ bool EventLoop::receive_packet(Channel &ch, const unsigned char *data, size_t si
   ConnectionCore &core = *ch.core;
   bool full;
   {
-    std::lock_guard lock(core.member_mutex);
+    std::lock_guard lock(core.member_lock);
     if (!core.reader) return false;  // read after the reader let go: a lost UDP packet
     ReaderCore &reader = *core.reader;
     const auto payload = verify_udp_packet(data, size, reader.config());
@@ -218,7 +218,7 @@ void EventLoop::pause(Channel &ch) {
 bool EventLoop::below_low_water(Channel &ch) {
   std::shared_ptr<ReaderCore> reader;
   {
-    std::lock_guard lock(ch.core->member_mutex);
+    std::lock_guard lock(ch.core->member_lock);
     reader = ch.core->reader;
   }
   return !reader || reader->below_low_water(ch.core->input.outstanding());
@@ -289,7 +289,7 @@ void EventLoop::on_read_closed(uint64_t id, int error) {
 void EventLoop::report_reset(Channel &ch, const std::string &why) {
   std::shared_ptr<ReaderCore> reader;
   {
-    std::lock_guard lock(ch.core->member_mutex);
+    std::lock_guard lock(ch.core->member_lock);
     if (ch.core->reader && ch.core->reader->delaying()) reader = ch.core->reader;
   }
   if (reader) {  // after the connection's delayed datagrams
@@ -322,7 +322,7 @@ void EventLoop::release_delayed() {
     const uint64_t unit = InputAccount::unit(item.datagram.size);
     bool pushed = false;
     {
-      std::lock_guard lock(core.member_mutex);
+      std::lock_guard lock(core.member_lock);
       if (core.reader == item.reader) pushed = item.reader->queue.push(index_, std::move(item.datagram));
     }
     if (pushed) {
@@ -352,7 +352,7 @@ bool EventLoop::on_accept(uint64_t id, int fd) {
   ++activity_;
   ConnectionCore &rendezvous = *ch->core;
   const NetAddress peer = peer_address(fd);
-  std::unique_lock lock(rendezvous.member_mutex);
+  std::unique_lock lock(rendezvous.member_lock);
   std::shared_ptr<ListenerCore> listener = rendezvous.listener;
   if (!listener) {
     lock.unlock();

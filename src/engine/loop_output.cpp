@@ -50,12 +50,12 @@ void EventLoop::check_output_pressure(Channel &ch) {
   if (ch.closing) return;
   const size_t queued = ch.core->queued_bytes();
   const size_t mark = ch.core->output_high_water.load(std::memory_order_relaxed);
-  if (!ch.output_paused && queued > 0 && queued >= mark) {  // a mark of 0: any output pauses
+  if (!ch.output_paused && output_pressure_begins(queued, mark)) {
     ch.output_paused = true;
     ch.output_progress = Clock::now();
     add_timer(ch, ch.output_progress + engine_.close_timeout());
     update_reading(ch);  // only turns reading off
-  } else if (ch.output_paused && queued <= mark / 2) {
+  } else if (ch.output_paused && output_pressure_ends(queued, mark)) {
     ch.output_paused = false;
     enqueue(ch.conn);  // apply() turns reading on (and delivers what is parked) at the next drain
   }
@@ -99,19 +99,19 @@ size_t EventLoop::settle_all_output(Channel &ch) {
 }
 
 bool EventLoop::take_pending(Channel &ch) {
-  std::lock_guard lock(ch.core->mutex);
+  std::lock_guard lock(ch.core->output_lock);
   ch.core->sync_queued = false;
   count_output(ch);
   ConnectionCore &core = *ch.core;
   // collect-tcp bytes held for a flush stay in `pending`, unless the connection is closing.
-  const size_t ready = core.pending.size() - (ch.closing ? 0 : core.held_bytes);
+  const size_t ready = core.collect.ready(core.pending.size(), ch.closing);
   if (ready == 0) return false;
   ch.out.clear();
   ch.out_off = 0;
   if (ready == core.pending.size()) {
     // Swap, not copy: the writers get this channel's emptied buffer (and its capacity) back.
     ch.out.swap(core.pending);
-    core.held_bytes = 0;
+    core.collect.held = 0;
   } else {
     core.pending.take_front(ready, ch.out);
   }
@@ -148,7 +148,7 @@ bool EventLoop::pump(Channel &ch) {
 
 bool EventLoop::send_packets(Channel &ch) {
   {
-    std::lock_guard lock(ch.core->mutex);
+    std::lock_guard lock(ch.core->output_lock);
     ch.core->sync_queued = false;
     count_output(ch);
     PacketQueue &queued = ch.core->packets;
@@ -249,9 +249,9 @@ bool EventLoop::drained(Channel &ch) {
 void EventLoop::discard_pending(Channel &ch) {
   size_t bytes;
   {
-    std::lock_guard lock(ch.core->mutex);
+    std::lock_guard lock(ch.core->output_lock);
     ch.core->pending.clear();
-    ch.core->held_bytes = 0;
+    ch.core->collect.held = 0;
     bytes = settle_all_output(ch);
   }
   if (bytes == 0) return;
@@ -283,13 +283,13 @@ void EventLoop::detach(Channel &ch) {
   std::shared_ptr<ReaderCore> reader;
   std::shared_ptr<ListenerCore> listener;
   {
-    std::lock_guard lock(ch.core->member_mutex);
+    std::lock_guard lock(ch.core->member_lock);
     reader = std::move(ch.core->reader);
     listener = std::move(ch.core->listener);
   }
   if (reader) reader->members.remove(ch.conn.get());
   if (listener) listener->members.remove(ch.conn.get());
-  ch.core->in_reader.store(false);
+  ch.core->attached.store(false);
 }
 
 // close() on a socket whose peer sent bytes nobody read makes the kernel reset the connection
@@ -349,10 +349,10 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
   backend_->remove(ch.id, ch.fd);
   ConnectionCore &core = *ch.core;
   {
-    std::lock_guard lock(core.mutex);
+    std::lock_guard lock(core.output_lock);
     core.fd.store(-1);  // under the lock: a setsockopt that took it finished first
     core.pending.clear();
-    core.held_bytes = 0;
+    core.collect.held = 0;
     core.packets.clear();
     settle_all_output(ch);  // what was still queued is discarded
   }

@@ -1,5 +1,5 @@
-// Internal. See interfaces.h.
-#include "engine/interfaces.h"
+// Internal. See network_interfaces.h.
+#include "network_interfaces.h"
 
 #include <ifaddrs.h>
 #include <net/if.h>

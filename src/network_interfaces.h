@@ -1,4 +1,5 @@
-// Internal. Lists the machine's network interfaces (getifaddrs).
+// Internal, for the ConnectionManager façade: lists the machine's network interfaces
+// (getifaddrs) as the public NetworkInterface type.
 #pragma once
 
 #include <vector>
