@@ -14,13 +14,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
-
-#include "queuednet/backend_kind.h"
+#include <string_view>
 
 namespace queuednet::detail {
 
 enum class ChannelKind : uint8_t { listener, stream, datagram };
+
+// Which kernel interface (the public BackendKind mirrors it, enumerator for enumerator).
+enum class BackendId : uint8_t { automatic, io_uring, epoll, poll };
+// "auto", "io_uring", "epoll", "poll", and back (nullopt for anything else).
+std::string_view backend_name(BackendId id) noexcept;
+std::optional<BackendId> parse_backend_name(std::string_view name) noexcept;
 
 // send() result meaning "submitted; on_send_complete will report".
 inline constexpr ssize_t kSendPending = -1000000;
@@ -61,7 +67,7 @@ struct BackendOptions {
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual BackendKind kind() const = 0;
+  virtual BackendId kind() const = 0;
   // Registers a socket. Nothing is read until set_reading(true).
   virtual void add(uint64_t id, int fd, ChannelKind kind) = 0;
   // Starts (true) or stops (false) receiving or accepting on a registered socket. Turning it
@@ -101,7 +107,7 @@ class Backend {
 // Creates the requested backend; `automatic` probes io_uring → epoll → poll (QUEUEDNET_BACKEND
 // overrides it) and logs one line saying why a backend was skipped. Returns nullptr with
 // *error set when a forced backend cannot start.
-std::unique_ptr<Backend> make_backend(BackendKind requested, const BackendOptions &options, std::string *error);
+std::unique_ptr<Backend> make_backend(BackendId requested, const BackendOptions &options, std::string *error);
 
 std::unique_ptr<Backend> make_epoll_backend(std::string *error);
 std::unique_ptr<Backend> make_poll_backend(std::string *error);

@@ -5,34 +5,33 @@
 #include "backends/backend.h"
 #include "log.h"
 
-namespace queuednet {
+namespace queuednet::detail {
 
-std::string_view to_string(BackendKind kind) noexcept {
-  switch (kind) {
-    case BackendKind::automatic: return "auto";
-    case BackendKind::io_uring: return "io_uring";
-    case BackendKind::epoll: return "epoll";
-    case BackendKind::poll: return "poll";
+std::string_view backend_name(BackendId id) noexcept {
+  switch (id) {
+    case BackendId::automatic: return "auto";
+    case BackendId::io_uring: return "io_uring";
+    case BackendId::epoll: return "epoll";
+    case BackendId::poll: return "poll";
   }
   return "auto";
 }
 
-std::optional<BackendKind> parse_backend_kind(std::string_view name) noexcept {
-  for (BackendKind k : {BackendKind::automatic, BackendKind::io_uring, BackendKind::epoll, BackendKind::poll}) {
-    if (name == to_string(k)) return k;
+std::optional<BackendId> parse_backend_name(std::string_view name) noexcept {
+  for (BackendId id : {BackendId::automatic, BackendId::io_uring, BackendId::epoll, BackendId::poll}) {
+    if (name == backend_name(id)) return id;
   }
   return std::nullopt;
 }
 
-namespace detail {
 namespace {
 
-std::unique_ptr<Backend> make_one(BackendKind kind, const BackendOptions &options, std::string *error) {
+std::unique_ptr<Backend> make_one(BackendId kind, const BackendOptions &options, std::string *error) {
   switch (kind) {
-    case BackendKind::io_uring: return make_io_uring_backend(options, error);
-    case BackendKind::epoll: return make_epoll_backend(error);
-    case BackendKind::poll: return make_poll_backend(error);
-    case BackendKind::automatic: break;
+    case BackendId::io_uring: return make_io_uring_backend(options, error);
+    case BackendId::epoll: return make_epoll_backend(error);
+    case BackendId::poll: return make_poll_backend(error);
+    case BackendId::automatic: break;
   }
   return nullptr;
 }
@@ -47,10 +46,10 @@ std::unique_ptr<Backend> make_io_uring_backend(const BackendOptions &, std::stri
 }
 #endif
 
-std::unique_ptr<Backend> make_backend(BackendKind requested, const BackendOptions &options, std::string *error) {
-  if (requested == BackendKind::automatic) {
+std::unique_ptr<Backend> make_backend(BackendId requested, const BackendOptions &options, std::string *error) {
+  if (requested == BackendId::automatic) {
     if (const char *env = std::getenv("QUEUEDNET_BACKEND"); env != nullptr && *env != '\0') {
-      const auto forced = parse_backend_kind(env);
+      const auto forced = parse_backend_name(env);
       if (!forced) {
         *error = std::string("QUEUEDNET_BACKEND='") + env + "' is not one of auto, io_uring, epoll, poll";
         return nullptr;
@@ -58,22 +57,21 @@ std::unique_ptr<Backend> make_backend(BackendKind requested, const BackendOption
       requested = *forced;
     }
   }
-  if (requested != BackendKind::automatic) {
+  if (requested != BackendId::automatic) {
     auto backend = make_one(requested, options, error);
-    if (!backend) *error = std::string(to_string(requested)) + " backend unavailable: " + *error;
+    if (!backend) *error = std::string(backend_name(requested)) + " backend unavailable: " + *error;
     return backend;
   }
-  for (BackendKind k : {BackendKind::io_uring, BackendKind::epoll, BackendKind::poll}) {
+  for (BackendId k : {BackendId::io_uring, BackendId::epoll, BackendId::poll}) {
     std::string why;
     if (auto backend = make_one(k, options, &why)) return backend;
     static std::atomic<bool> logged[4];
     if (!logged[static_cast<int>(k)].exchange(true)) {  // one line per skipped backend per process
-      log(LogLevel::warning, std::string(to_string(k)) + " backend unavailable, falling back: " + why);
+      log(LogLevel::warning, std::string(backend_name(k)) + " backend unavailable, falling back: " + why);
     }
   }
   *error = "no backend could start";
   return nullptr;
 }
 
-}  // namespace detail
-}  // namespace queuednet
+}  // namespace queuednet::detail

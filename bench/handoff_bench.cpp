@@ -30,7 +30,7 @@ constexpr size_t kBatch = 16;         // datagrams one receive delivers
 constexpr int64_t kPerProducer = 200000;
 
 struct Rig {
-  explicit Rig(int loops) : engine(std::make_shared<detail::Engine>(0, BackendKind::poll)), syncs(loops) {
+  explicit Rig(int loops) : engine(std::make_shared<detail::Engine>(0, detail::BackendId::poll)), syncs(loops) {
     for (int i = 0; i < loops; ++i) {
       int fds[2];
       ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds);

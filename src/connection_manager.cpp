@@ -8,6 +8,7 @@
 #include <cmath>
 #include <thread>
 
+#include "backend_kind_map.h"
 #include "engine/connection_core.h"
 #include "engine/engine.h"
 #include "engine/event_loop.h"
@@ -20,7 +21,7 @@
 namespace queuednet {
 
 ConnectionManager::ConnectionManager(int num_threads, BackendKind backend)
-    : engine_(std::make_shared<detail::Engine>(num_threads, backend)) {
+    : engine_(std::make_shared<detail::Engine>(num_threads, detail::to_backend_id(backend))) {
   engine_->set_manager(this);
 }
 
@@ -167,12 +168,12 @@ const ConnectionManager::Interface &ConnectionManager::get_interface(size_t n) {
 }
 
 int ConnectionManager::get_num_threads() const { return engine_->num_threads(); }
-BackendKind ConnectionManager::get_backend() const { return engine_->backend_kind(); }
+BackendKind ConnectionManager::get_backend() const { return detail::to_backend_kind(engine_->backend_kind()); }
 
 bool ConnectionManager::is_backend_available(BackendKind kind) {
   if (kind == BackendKind::automatic) return true;
   std::string error;
-  return detail::make_backend(kind, detail::BackendOptions{}, &error) != nullptr;
+  return detail::make_backend(detail::to_backend_id(kind), detail::BackendOptions{}, &error) != nullptr;
 }
 
 void ConnectionManager::set_close_timeout(double seconds) {
@@ -193,7 +194,7 @@ size_t ConnectionManager::get_num_connections() const { return engine_->num_regi
 ManagerStatistics ConnectionManager::get_statistics() const {
   const detail::Engine &e = *engine_;
   ManagerStatistics s;
-  s.backend = e.backend_kind();
+  s.backend = detail::to_backend_kind(e.backend_kind());
   s.num_threads = e.num_threads();
   s.connections_open = e.num_registered();
   s.connections_reset = e.resets_reported();

@@ -30,7 +30,7 @@ class EpollBackend final : public Backend {
   EpollBackend(int epfd, std::unique_ptr<WakeEvent> wake) : epfd_(epfd), wake_(std::move(wake)), events_(kMaxEvents) {}
   ~EpollBackend() override { ::close(epfd_); }
 
-  BackendKind kind() const override { return BackendKind::epoll; }
+  BackendId kind() const override { return BackendId::epoll; }
 
   void add(uint64_t id, int fd, ChannelKind kind) override {
     epoll_event ev{};

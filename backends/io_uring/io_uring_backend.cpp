@@ -70,7 +70,7 @@ class IoUringBackend final : public Backend {
     return true;
   }
 
-  BackendKind kind() const override { return BackendKind::io_uring; }
+  BackendId kind() const override { return BackendId::io_uring; }
 
   void add(uint64_t id, int fd, ChannelKind kind) override {
     Entry &e = entries_.insert(id);

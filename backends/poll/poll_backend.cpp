@@ -25,7 +25,7 @@ class PollBackend final : public Backend {
     ids_.push_back(0);
   }
 
-  BackendKind kind() const override { return BackendKind::poll; }
+  BackendId kind() const override { return BackendId::poll; }
 
   void add(uint64_t id, int fd, ChannelKind kind) override {
     Entry &e = entries_.insert(id);

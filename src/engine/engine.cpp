@@ -15,7 +15,7 @@
 
 namespace queuednet::detail {
 
-Engine::Engine(int num_threads, BackendKind kind) : num_threads_(num_threads < 0 ? 0 : num_threads) {
+Engine::Engine(int num_threads, BackendId kind) : num_threads_(num_threads < 0 ? 0 : num_threads) {
   if (num_threads_ > static_cast<int>(kMaxLoops)) {
     throw std::system_error(make_error_code(queuednet::errc::invalid_argument),
                             "queuednet: at most " + std::to_string(kMaxLoops) + " worker threads");
@@ -63,7 +63,7 @@ bool Engine::start(std::string *why) {
       if (!loop->start_worker(backend_kind_, &error)) {
         for (auto &started : loops_) started->stop(std::chrono::milliseconds(0));
         loops_.clear();  // joins the workers that did start
-        *why = "worker " + std::to_string(i) + " could not start its " + std::string(to_string(backend_kind_)) +
+        *why = "worker " + std::to_string(i) + " could not start its " + std::string(backend_name(backend_kind_)) +
                " backend: " + error;
         log(LogLevel::error, *why);
         return false;

@@ -33,12 +33,12 @@ class EventLoop;
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
   // Throws std::system_error when the requested backend cannot start.
-  Engine(int num_threads, BackendKind kind);
+  Engine(int num_threads, BackendId kind);
   ~Engine();
 
   int num_threads() const { return num_threads_.load(std::memory_order_acquire); }
   bool polled() const { return num_threads() == 0; }
-  BackendKind backend_kind() const { return backend_kind_; }
+  BackendId backend_kind() const { return backend_kind_; }
   // Turns a not-yet-started polled engine into one with `n` workers. False (and *why) when it
   // has already started.
   bool request_threads(int n, std::string *why);
@@ -110,7 +110,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool start(std::string *why);
 
   std::atomic<int> num_threads_;
-  BackendKind backend_kind_;
+  BackendId backend_kind_;
   std::unique_ptr<Backend> polled_backend_;  // probed at construction; the polled loop's
 
   std::mutex start_mutex_;

@@ -106,7 +106,7 @@ class EventLoop final : public BackendEvents {
   // --- Threaded mode ----------------------------------------------------------------------------
   // Starts the worker thread, which creates its backend; waits until it is up. False (and
   // *error) when the backend cannot start; the loop is then unusable.
-  bool start_worker(BackendKind kind, std::string *error);
+  bool start_worker(BackendId kind, std::string *error);
   // Begins shutdown: write what was queued within `timeout`, then close everything and return
   // from run(). Then join().
   void stop(std::chrono::milliseconds timeout);
@@ -132,7 +132,7 @@ class EventLoop final : public BackendEvents {
   };
 
   // Turning (event_loop.cpp; the polled and worker drivers in loop_drivers.cpp).
-  void run(BackendKind kind);
+  void run(BackendId kind);
   void write_rule(const std::shared_ptr<Connection> &c, bool need_sync);  // output_queued's other cases
   void enqueue(const std::shared_ptr<Connection> &c);  // a request for a later drain
   void post(const std::shared_ptr<Connection> &c);     // ... and wake the worker

@@ -79,7 +79,7 @@ int EventLoop::wake_timer_fd(std::error_code *error) {
   return wake_timer_owner_->fd();
 }
 
-bool EventLoop::start_worker(BackendKind kind, std::string *error) {
+bool EventLoop::start_worker(BackendId kind, std::string *error) {
   auto result = started_.get_future();
   worker_ = std::thread([this, kind] { run(kind); });
   *error = result.get();
@@ -88,7 +88,7 @@ bool EventLoop::start_worker(BackendKind kind, std::string *error) {
   return false;
 }
 
-void EventLoop::run(BackendKind kind) {
+void EventLoop::run(BackendId kind) {
   std::string error;
   backend_ = make_backend(kind, BackendOptions{true}, &error);
   if (!backend_) {
