@@ -82,10 +82,11 @@ last_line() { grep "^$1" "$2" | tail -n 1 || true; }
 # median of its second half (FILE is then emptied), after one more sample taken now.
 interval_rss() {
   local taken=$work/rss.taken
-  rss_kb >>"$1"
-  mv "$1" "$taken"
-  : >"$1"
-  local last half
+  local now last half
+  now=$(rss_kb)
+  [ "$now" = 0 ] || echo "$now" >>"$1"
+  [ -s "$1" ] || echo 0 >"$1"  # no sample at all: the server is gone
+  mv "$1" "$taken"  # the sampler's next append starts a new file
   last=$(tail -n 1 "$taken")
   half=$(tail -n $((($(wc -l <"$taken") + 1) / 2)) "$taken" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   sort -n "$taken" | awk -v last="$last" -v half="$half" '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR], last, half }'
@@ -127,7 +128,11 @@ run_mode() {
   start=$(now)
   local samples=$work/rss.samples
   : >"$samples"
-  (while kill -0 "$load_pid" 2>/dev/null; do rss_kb >>"$samples"; sleep 1; done) &
+  (while kill -0 "$load_pid" 2>/dev/null; do
+    rss=$(rss_kb)
+    [ "$rss" = 0 ] || echo "$rss" >>"$samples"  # 0: the server is gone (the row says so)
+    sleep 1
+  done) &
   sampler_pid=$!
   for ((target = interval; ; target += interval)); do
     [ "$target" -le "$run_seconds" ] || target=$run_seconds

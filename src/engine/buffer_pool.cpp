@@ -1,7 +1,9 @@
 // Internal. BufferPool: see buffer_pool.h.
 #include "engine/buffer_pool.h"
 
+#include <array>
 #include <bit>
+#include <cassert>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -24,6 +26,7 @@ size_t BufferPool::class_of(size_t bytes) {
 }
 
 void *BufferPool::take(size_t bytes) {
+  assert(pooled(bytes));
   Class &c = classes_[class_of(bytes)];
   {
     std::lock_guard lock(c.lock);
@@ -40,6 +43,7 @@ void *BufferPool::take(size_t bytes) {
 }
 
 void BufferPool::give(void *block, size_t bytes) noexcept {
+  assert(pooled(bytes));
   if (kept_.fetch_add(bytes, std::memory_order_relaxed) + bytes <= keep_bytes_) {
     Class &c = classes_[class_of(bytes)];
     std::lock_guard lock(c.lock);
@@ -55,15 +59,24 @@ void BufferPool::give(void *block, size_t bytes) noexcept {
 }
 
 void BufferPool::trim(size_t keep_bytes) noexcept {
-  for (size_t k = kClasses; k-- > 0 && kept_.load(std::memory_order_relaxed) > keep_bytes;) {
+  for (size_t k = kClasses; k-- > 0;) {
     const size_t bytes = kMinBytes << k;
     Class &c = classes_[k];
-    std::lock_guard lock(c.lock);  // rare (a trim): freeing under it costs the others little
-    while (!c.blocks.empty() && kept_.load(std::memory_order_relaxed) > keep_bytes) {
-      std::free(c.blocks.back());
-      c.blocks.pop_back();
-      kept_.fetch_sub(bytes, std::memory_order_relaxed);
-    }
+    // Taken under the lock, freed after it (a 1 MiB block may be a munmap).
+    std::array<void *, 64> freed;
+    size_t n;
+    do {
+      n = 0;
+      {
+        std::lock_guard lock(c.lock);
+        while (n < freed.size() && !c.blocks.empty() && kept_.load(std::memory_order_relaxed) > keep_bytes) {
+          freed[n++] = c.blocks.back();
+          c.blocks.pop_back();
+          kept_.fetch_sub(bytes, std::memory_order_relaxed);
+        }
+      }
+      for (size_t i = 0; i < n; ++i) std::free(freed[i]);
+    } while (n == freed.size());
   }
 }
 

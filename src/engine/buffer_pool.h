@@ -51,12 +51,12 @@ class BufferPool {
   static constexpr size_t kClasses = 9;  // 4 KiB .. 1 MiB
   static size_t class_of(size_t bytes);
 
-  struct Class {
+  struct alignas(64) Class {  // one cache line each: loops and writers use different classes
     SpinLock lock;
     std::vector<void *> blocks;
   };
   const size_t keep_bytes_;
-  std::atomic<size_t> kept_{0};
+  alignas(64) std::atomic<size_t> kept_{0};
   std::array<Class, kClasses> classes_;
 };
 

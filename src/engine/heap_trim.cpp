@@ -19,8 +19,10 @@ HeapTrim::Clock::duration interval_from_environment() {
   if (const char *env = std::getenv("QUEUEDNET_HEAP_TRIM"); env != nullptr && *env != '\0') {
     char *end = nullptr;
     const double v = std::strtod(env, &end);
-    if (end != env && *end == '\0' && v >= 0) seconds = v;
+    if (end != env && *end == '\0' && v >= 0) seconds = v;  // else the default
   }
+  // 0 turns it off; anything else lies between a millisecond and a day.
+  if (seconds > 0) seconds = std::clamp(seconds, 0.001, 86400.0);
   return std::chrono::duration_cast<HeapTrim::Clock::duration>(std::chrono::duration<double>(seconds));
 }
 

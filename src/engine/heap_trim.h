@@ -10,7 +10,13 @@
 // is in use. Other allocators (jemalloc, tcmalloc) return memory on their own, and nothing is
 // done when the C library is not glibc.
 //
-// The interval is QUEUEDNET_HEAP_TRIM seconds (default 10; 0 turns it off), read once.
+// The trim runs on the loop's thread and holds each glibc arena's lock while it walks it, so
+// the process's other threads wait for it; the pages it returns fault back in when reused. A
+// loop trims only at the end of a turn: one that sleeps with nothing to do keeps what was
+// freed since the last trim until it turns again.
+//
+// The interval is QUEUEDNET_HEAP_TRIM seconds (default 10, at least 1 ms, at most a day; 0
+// turns the trim off, the buffer pool's included), read once.
 // Thread contract: any thread.
 #pragma once
 
