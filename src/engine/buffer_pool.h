@@ -4,10 +4,10 @@
 // Output and parked-input buffers grow with a connection's traffic and die with it. Under
 // churn, thousands of such blocks a second went back to malloc and were asked for again, among
 // the connections' small long-lived objects; glibc's main heap then kept growing while what was
-// in use stayed flat (a polled server under bench/soak.sh: RSS +38% in 10 minutes, 41 MB in use
-// of 71 MB). A kept block is reused whole by the next buffer of its class. The pool keeps at
-// most its limit (the global one: kKeepBytes); what is given back past it goes to free(), and
-// HeapTrim (heap_trim.h) brings it down to a reserve every few seconds.
+// in use stayed flat (a polled server under bench/soak.sh; docs/architecture.md). A kept block
+// is reused whole by the next buffer of its class. The pool keeps at most its limit (the
+// global one: kKeepBytes); what is given back past it goes to free(), and HeapTrim
+// (heap_trim.h) brings it down to a reserve every few seconds.
 // Thread contract: any thread (a spin lock per class).
 #pragma once
 

@@ -3,8 +3,7 @@
 // glibc keeps what is freed inside its heaps for reuse; only the top of a heap goes back. A
 // server's memory follows its backlog: when it falls behind, a turn holds more datagrams and
 // answers, and glibc's heap keeps the highest such turn for good (polled epoll under
-// bench/soak.sh: RSS stepping up by a turn's worth, 4 MB at a time, long after the first
-// minute). So, at most once per interval, the first loop to end a turn after the interval
+// bench/soak.sh: RSS stepping up by a turn's worth long after the first minute). So, at most once per interval, the first loop to end a turn after the interval
 // passed (one atomic exchange decides) shrinks the buffer pool to its reserve and calls
 // malloc_trim(0), which returns the free pages inside every glibc heap; RSS then follows what
 // is in use. Other allocators (jemalloc, tcmalloc) return memory on their own, and nothing is
