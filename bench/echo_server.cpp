@@ -14,6 +14,10 @@
 #include "manual_server.h"
 #include "queuednet/queuednet.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 using namespace queuednet;
 
 namespace {
@@ -36,8 +40,9 @@ constexpr const char *kUsage =
     "\n"
     "Output: 'listening on HOST:PORT backend=B threads=N[ udp=PORT]' once ready; with --stats\n"
     "'stats: t=... in/s=... out/s=... in_MB/s=... out_MB/s=... refused=... open=... accepted=...\n"
-    "resets=... queue_drops=... oversize=... bad_udp=... accept_refusals=... queued_bytes=...'\n"
-    "per interval (the last fields are ConnectionManager::get_statistics()); 'summary: ...' on exit,\n"
+    "resets=... queue_drops=... oversize=... bad_udp=... accept_refusals=... queued_bytes=...\n"
+    "[heap_used_kb=... heap_free_kb=... heap_mmap_kb=...]' per interval (ConnectionManager::\n"
+    "get_statistics(), then glibc's mallinfo2() where there is one); 'summary: ...' on exit,\n"
     "after waiting up to 2 s for the connections being closed to close (open= then counts those\n"
     "still connected, plus the listening sockets).\n"
     "The library's own warnings are off unless QUEUEDNET_LOG=warning is set: failures are\n"
@@ -107,13 +112,28 @@ size_t echo_some(QueuedConnectionReader &reader, ConnectionWriter &writer, Count
 
 // One "stats:" line at `elapsed` seconds: rates over the `span` seconds since the counters
 // were `before`.
+// glibc's view of the heap (mallinfo2): " heap_used_kb=... heap_free_kb=... heap_mmap_kb=...",
+// or nothing elsewhere. Tells a leak (used grows) from fragmentation (free grows).
+std::string heap_fields() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  const struct mallinfo2 m = mallinfo2();
+  char buf[128];
+  std::snprintf(buf, sizeof buf, " heap_used_kb=%zu heap_free_kb=%zu heap_mmap_kb=%zu", m.uordblks >> 10, m.fordblks >> 10,
+                m.hblkhd >> 10);
+  return buf;
+#else
+  return "";
+#endif
+}
+
 void print_stats(double elapsed, double span, const Counters &n, const Counters &before,
                  const ConnectionManager &manager) {
-  std::printf("stats: t=%.1f in/s=%.0f out/s=%.0f in_MB/s=%.2f out_MB/s=%.2f refused=%llu %s\n", elapsed,
+  std::printf("stats: t=%.1f in/s=%.0f out/s=%.0f in_MB/s=%.2f out_MB/s=%.2f refused=%llu %s%s\n", elapsed,
               static_cast<double>(n.in - before.in) / span, static_cast<double>(n.out - before.out) / span,
               static_cast<double>(n.bytes_in - before.bytes_in) / span / 1e6,
               static_cast<double>(n.bytes_out - before.bytes_out) / span / 1e6,
-              static_cast<unsigned long long>(n.refused), manager_fields(manager.get_statistics()).c_str());
+              static_cast<unsigned long long>(n.refused), manager_fields(manager.get_statistics()).c_str(),
+              heap_fields().c_str());
 }
 
 }  // namespace

@@ -116,14 +116,15 @@ struct Admit {
 
 // Inlined into both sends: it ends every send, and a call costs more than its body.
 [[gnu::always_inline]] inline bool ConnectionWriter::hand_over(const std::shared_ptr<Connection> &connection,
-                                                               bool need_sync, bool killed, const char *what) {
+                                                               bool need_sync, bool killed, size_t bytes,
+                                                               const char *what) {
   detail::ConnectionCore &core = ConnectionAccess::core(*connection);
   detail::EventLoop &loop = engine_->loop_of(*connection);
   if (killed) {
     loop.sync(connection);
     return false;
   }
-  loop.output_queued(connection, need_sync);
+  loop.output_queued(connection, need_sync, bytes);
   // Polled mode writes on this thread when nothing waits to be read: a failed write closed the
   // connection, and send() says so (the reset is still reported once).
   if (core.fd.load(std::memory_order_acquire) >= 0) [[likely]] return true;
@@ -173,7 +174,7 @@ bool ConnectionWriter::too_large(size_t size, const detail::FrameConfig &config)
     if (!held && !killed) core.sync_queued = true;
   }
   if (held) return true;
-  return hand_over(connection, need_sync, killed, "send");
+  return hand_over(connection, need_sync, killed, frame, "send");
 }
 
 bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Connection> &connection, bool block) {
@@ -234,7 +235,7 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     need_sync = !core.sync_queued;
     if (!killed) core.sync_queued = true;
   }
-  if (!hand_over(connection, need_sync, killed, "send(UDP)")) return false;
+  if (!hand_over(connection, need_sync, killed, packet, "send(UDP)")) return false;
   // Polled mode writes on this thread when nothing waits to be read: if the kernel refused
   // this very packet, say so (the socket stays open; UDP failures close nothing).
   if (core.udp_failed_number.load(std::memory_order_acquire) == number) {

@@ -192,7 +192,7 @@ check "TCP echo under load" grep -q 'result=ok' "$work/tcp"
 "$load" --udp --port "$udp_port" --connections 4 --window 2 --duration 0.5 --loss-timeout 5 >"$work/udp" 2>&1
 check "UDP echo under load" grep -q 'result=ok' "$work/udp"
 stop_server
-stats_lines=$(grep -c '^stats: t=[0-9.]* in/s=[0-9]* out/s=[0-9]* in_MB/s=[0-9.]* out_MB/s=[0-9.]* refused=[0-9]* open=[0-9]* accepted=[0-9]* resets=[0-9]* queue_drops=[0-9]* oversize=[0-9]* bad_udp=[0-9]* accept_refusals=[0-9]* queued_bytes=[0-9]*$' "$out")
+stats_lines=$(grep -c '^stats: t=[0-9.]* in/s=[0-9]* out/s=[0-9]* in_MB/s=[0-9.]* out_MB/s=[0-9.]* refused=[0-9]* open=[0-9]* accepted=[0-9]* resets=[0-9]* queue_drops=[0-9]* oversize=[0-9]* bad_udp=[0-9]* accept_refusals=[0-9]* queued_bytes=[0-9]*\( heap_used_kb=[0-9]* heap_free_kb=[0-9]* heap_mmap_kb=[0-9]*\)\{0,1\}$' "$out")
 check "--stats 0.25 printed well-formed lines over 1.5 s of load (got $stats_lines)" test "$stats_lines" -ge 3
 check "a stats line saw traffic and 20 open connections (plus the listener and the UDP socket)" \
   grep -q '^stats: t=[0-9.]* in/s=[1-9].* open=22 accepted=20 ' "$out"

@@ -7,6 +7,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/output_policy.h"
 #include "queuednet/queuednet.h"
 #include "support/test_support.h"
 
@@ -208,6 +213,43 @@ TEST(ConnectionWriter, AnswersWithinADrainArriveCompleteAndInOrder) {
   // The last datagram is taken, nothing waits: everything goes out, whole and in order.
   ASSERT_TRUE(raw.wait_for_bytes(want.size()));
   EXPECT_EQ(raw.received(), want);
+}
+
+TEST(ConnectionWriter, ADrainThatDoesNotEndWritesWhatItsSendsHoldPastTheBound) {
+  // A server that stays behind its clients never sees its reader queue empty; what it sends
+  // must not all wait for that. Answers of 8 KiB to one connection each, one connection more
+  // than the drain's bound takes: once the answers reach it they go out, while the last
+  // datagram still waits to be taken.
+  constexpr size_t kAnswer = 8192;
+  constexpr size_t kClients = queuednet::detail::kDrainHeldBytes / kAnswer + 1;
+  qt::Server server;
+  std::vector<std::unique_ptr<qt::RawClient>> clients;
+  for (size_t i = 0; i < kClients; ++i) clients.push_back(std::make_unique<qt::RawClient>(server.port));
+  ASSERT_EQ(server.accept_n(kClients).size(), kClients);
+  for (size_t i = 0; i < kClients; ++i) ASSERT_TRUE(clients[i]->send_all(qt::frame2(std::to_string(i))));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.reader.get_current_queue_size() == kClients;
+  }));
+  const auto answer = [&](size_t i) { return std::string(kAnswer, static_cast<char>('a' + i % 26)); };
+  NetDatagram dg;
+  std::vector<size_t> answered;
+  for (size_t n = 0; n + 1 < kClients; ++n) {
+    ASSERT_TRUE(qt::eventually([&] { return server.reader.get_data(dg); }));  // workers: may still be queueing
+    const size_t i = std::stoul(dg.get_message());
+    answered.push_back(i);
+    ASSERT_TRUE(server.writer.send(Datagram(answer(i)), dg.get_connection()));
+  }
+  for (size_t i : answered) {
+    ASSERT_TRUE(clients[i]->wait_for_bytes(2 + kAnswer)) << "client " << i << " got no answer mid-drain";
+    EXPECT_EQ(clients[i]->received(), qt::frame2(answer(i)));
+  }
+  // The last one: the drain ends and its answer goes out too.
+  ASSERT_TRUE(qt::eventually([&] { return server.reader.get_data(dg); }));
+  const size_t last = std::stoul(dg.get_message());
+  ASSERT_TRUE(server.writer.send(Datagram(answer(last)), dg.get_connection()));
+  ASSERT_TRUE(clients[last]->wait_for_bytes(2 + kAnswer));
+  EXPECT_EQ(clients[last]->received(), qt::frame2(answer(last)));
 }
 
 TEST(ConnectionWriter, PolledSendWhoseWriteFailsReturnsFalseAndReportsTheResetOnce) {

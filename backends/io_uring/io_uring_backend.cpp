@@ -144,9 +144,10 @@ class IoUringBackend final : public Backend {
   }
 
   void wait(int timeout_ms, BackendEvents &events) override {
-    // Work already in hand (UDP sockets still readable, completions submit() held back) is
+    // Work already in hand (UDP sockets still readable, completions submit() held back or a
+    // previous wait left in the ring) is
     // handled now: sleeping first would leave it, a peer's reset say, until other traffic came.
-    if (!ready_.empty() || !later_.empty()) timeout_ms = 0;
+    if (!ready_.empty() || !later_.empty() || io_uring_cq_ready(&uring_.get()) > 0) timeout_ms = 0;
     if (timeout_ms == 0) {
       if (uring_.sq_ready() > 0 || uring_.completion_work_pending()) io_uring_submit_and_get_events(&uring_.get());
     } else if (timeout_ms < 0) {
@@ -157,14 +158,19 @@ class IoUringBackend final : public Backend {
       io_uring_submit_and_wait_timeout(&uring_.get(), &cqe, 1, &ts, nullptr);
     }
     uring_.check_overflow();
-    if (!later_.empty()) {
-      std::vector<io_uring_cqe> held;
-      held.swap(later_);
-      for (const io_uring_cqe &c : held) dispatch(c, events);
+    // What submit() reaped comes first, in order, then the ring's: kCompletionsPerWait in all.
+    size_t taken = 0;
+    while (taken < later_.size() && taken < UringRing::kCompletionsPerWait) {
+      const io_uring_cqe c = later_[taken++];  // a copy: handlers may queue more work
+      dispatch(c, events);
     }
-    io_uring_cqe *batch[256];
-    unsigned n, handled = 0;
-    while (handled < UringRing::kQueueDepth && (n = io_uring_peek_batch_cqe(&uring_.get(), batch, 256)) > 0) {
+    later_.erase(later_.begin(), later_.begin() + static_cast<std::ptrdiff_t>(taken));
+    // The ring's completions come after what is left of these.
+    unsigned handled = later_.empty() ? static_cast<unsigned>(taken) : UringRing::kCompletionsPerWait;
+    io_uring_cqe *batch[UringRing::kCompletionsPerWait];
+    unsigned n;
+    while (handled < UringRing::kCompletionsPerWait &&
+           (n = io_uring_peek_batch_cqe(&uring_.get(), batch, UringRing::kCompletionsPerWait - handled)) > 0) {
       for (unsigned i = 0; i < n; ++i) {
         const io_uring_cqe c = *batch[i];  // copy: handlers may queue more work
         io_uring_cqe_seen(&uring_.get(), batch[i]);
@@ -209,18 +215,21 @@ class IoUringBackend final : public Backend {
     // amount of that work per call, so ask until nothing is left (or nothing more completes,
     // when the ring cannot tell). A polled ring's work runs on the threads that polled it.
     if (!uring_.deferred()) return;
-    for (int round = 0; round < kQuiesceRounds && (uring_.sq_ready() > 0 || uring_.completion_work_pending());
+    for (int round = 0; round < kQuiesceRounds && (uring_.sq_ready() > 0 || uring_.completion_work_pending() ||
+                                                  !later_.empty() || io_uring_cq_ready(&uring_.get()) > 0);
          ++round) {
       const unsigned before = IO_URING_READ_ONCE(*uring_.get().cq.ktail);
       wait(0, events);
-      if (!uring_.taskrun_flag() && IO_URING_READ_ONCE(*uring_.get().cq.ktail) == before) return;
+      const bool left = !later_.empty() || io_uring_cq_ready(&uring_.get()) > 0;  // past one wait's cap
+      if (!left && !uring_.taskrun_flag() && IO_URING_READ_ONCE(*uring_.get().cq.ktail) == before) return;
     }
   }
 
   void wake() override { wake_.signal(); }
   int pollable_fd() const override { return uring_.fd(); }
   bool has_buffered_work() const override {
-    return !ready_.empty() || !later_.empty() || uring_.sq_ready() > 0 || uring_.completion_work_pending();
+    return !ready_.empty() || !later_.empty() || uring_.sq_ready() > 0 || uring_.completion_work_pending() ||
+           io_uring_cq_ready(&uring_.get()) > 0;
   }
 
  private:

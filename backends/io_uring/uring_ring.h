@@ -25,7 +25,10 @@ namespace queuednet::detail {
 
 class UringRing {
  public:
-  static constexpr unsigned kQueueDepth = 4096;  // also the most completions handled in one wait
+  static constexpr unsigned kQueueDepth = 4096;
+  // The most completions one wait hands to the loop, as epoll's is (what a turn reads, the
+  // application holds until it answers it); the rest wait in the ring for the next turn.
+  static constexpr unsigned kCompletionsPerWait = 256;
 
   UringRing() = default;
   UringRing(const UringRing &) = delete;

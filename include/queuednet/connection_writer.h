@@ -13,7 +13,9 @@
 ///     to be read) is written before it returns; so is the last answer of a drain. Otherwise
 ///     output waits at the latest until data_available(), new_connection_available() or
 ///     reset_connection_available() returns false, poll() or a wait_*() call starts waiting,
-///     flush(), or close; a connection holding 256 KiB or more is written at once.
+///     flush(), or close; a connection holding 256 KiB or more is written at once, and once a
+///     drain's sends reach 256 KiB every connection they went to is written (a server behind its
+///     clients, whose queue never empties, still answers in batches).
 ///   - Threaded mode: no system call on the caller's thread but an occasional wake-up: the
 ///     connection's worker writes at the end of its current turn, woken when the application
 ///     has taken every datagram of that connection, or goes idle (a *_available() returning
@@ -122,8 +124,9 @@ class ConnectionWriter {
                                        const char *what);
   // send()'s TCP body: frames `size` bytes at `data` and queues them.
   bool send_tcp(const unsigned char *data, size_t size, const std::shared_ptr<Connection> &connection, bool block);
-  // Tells the owning loop; false if the connection was killed or its write failed.
-  bool hand_over(const std::shared_ptr<Connection> &connection, bool need_sync, bool killed,
+  // Tells the owning loop that `bytes` were queued; false if the connection was killed or its
+  // write failed.
+  bool hand_over(const std::shared_ptr<Connection> &connection, bool need_sync, bool killed, size_t bytes,
                  const char *what);
   [[gnu::cold]] static void write_failed(detail::ConnectionCore &core, const char *what);
   [[gnu::cold]] static bool too_large(size_t size, const detail::FrameConfig &config);

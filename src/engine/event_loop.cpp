@@ -83,7 +83,8 @@ void EventLoop::write_rule(const std::shared_ptr<Connection> &c, bool need_sync)
   ConnectionCore &core = ConnectionAccess::core(*c);
   const int64_t waiting_datagrams = waiting_.load(std::memory_order_relaxed);
   const size_t queued = core.queued_bytes();
-  if (write_waits_for_drain(need_sync, waiting_datagrams, queued)) return;
+  const size_t held = drain_held_.load(std::memory_order_relaxed);
+  if (write_waits_for_drain(need_sync, waiting_datagrams, queued, held)) return;
   const bool waiting = waiting_datagrams > 0;
   const bool eager = queued >= kEagerFlushBytes;
   if (!try_enter()) {  // another thread turns the loop: it writes at the end of its turn
@@ -96,7 +97,7 @@ void EventLoop::write_rule(const std::shared_ptr<Connection> &c, bool need_sync)
   // No sync asked for: a write in flight or a full socket may keep the loop from taking
   // `pending` for a while, so it counts the send here.
   if (ch != nullptr && !need_sync) count_output(*ch);
-  if (!waiting) {
+  if (!waiting || drain_holds_enough(held)) {
     flush_dirty();
     backend_->submit(*this);
   } else if (ch != nullptr && eager) {

@@ -72,13 +72,19 @@ class EventLoop final : public BackendEvents {
   // Asks the loop to apply what the connection's core now requests (reader or listener,
   // close, kill, output).
   void sync(const std::shared_ptr<Connection> &c);
-  // A writer appended output to `c` (need_sync: it was not marked yet). Applies the write rule.
-  void output_queued(const std::shared_ptr<Connection> &c, bool need_sync) {
-    // Polled mode, in the middle of a drain, to a connection already marked: its write waits
-    // for the end of the drain (output_policy.h). Most sends stop here.
-    if (!threaded_ && write_waits_for_drain(need_sync, waiting_.load(std::memory_order_relaxed),
-                                            ConnectionAccess::core(*c).queued_bytes())) {
-      return;
+  // A writer appended `bytes` of output to `c` (need_sync: it was not marked yet). Applies the
+  // write rule.
+  void output_queued(const std::shared_ptr<Connection> &c, bool need_sync, size_t bytes) {
+    if (!threaded_) {
+      // A hint, not a count: concurrent senders may lose an update (no locked instruction).
+      const size_t held = drain_held_.load(std::memory_order_relaxed) + bytes;
+      drain_held_.store(held, std::memory_order_relaxed);
+      // Polled mode, in the middle of a drain, to a connection already marked: its write waits
+      // for the end of the drain (output_policy.h). Most sends stop here.
+      if (write_waits_for_drain(need_sync, waiting_.load(std::memory_order_relaxed),
+                                ConnectionAccess::core(*c).queued_bytes(), held)) {
+        return;
+      }
     }
     write_rule(c, need_sync);
   }
@@ -223,6 +229,9 @@ class EventLoop final : public BackendEvents {
   std::unique_ptr<Backend> backend_;
   const bool threaded_;
   std::atomic<int64_t> &waiting_;  // the engine's waiting_datagrams (polled mode)
+  // Polled mode: bytes sent since the loop last wrote its marked connections (written by any
+  // sending thread, cleared by the loop).
+  std::atomic<size_t> drain_held_{0};
 
   // Who turns the loop.
   std::mutex turn_mutex_;

@@ -13,6 +13,9 @@
 
 namespace queuednet::detail {
 
+// The most non-blocking waits shutdown makes to take what the backend still holds.
+constexpr int kShutdownWaits = 64;
+
 bool EventLoop::in_loop() const { return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
 
 bool EventLoop::try_enter() {
@@ -130,8 +133,12 @@ void EventLoop::drain_and_close(std::chrono::milliseconds timeout) {
   while (num_channels_.load() > 0 && Clock::now() < deadline) turn(10);
   close_remaining();
   // Take the wake-ups shutdown sent: the backend's descriptor is in every readiness set, and
-  // no turn follows to read them.
-  backend_->wait(0, *this);
+  // no turn follows to read them. One wait handles a bounded batch; what is left (an accepted
+  // socket's completion, to close) is taken too.
+  for (int round = 0; round < kShutdownWaits; ++round) {
+    backend_->wait(0, *this);
+    if (!backend_->has_buffered_work()) break;
+  }
   notify_touched();
   if (WakeTimer *timer = wake_timer_.load(std::memory_order_acquire)) timer->set(WakeTimer::kNever);
   owner_.store({}, std::memory_order_relaxed);

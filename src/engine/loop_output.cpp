@@ -21,6 +21,7 @@ void EventLoop::mark_dirty(Channel &ch) {
 }
 
 void EventLoop::flush_dirty() {
+  drain_held_.store(0, std::memory_order_relaxed);
   if (dirty_.empty()) return;
   flushing_.swap(dirty_);
   for (uint64_t id : flushing_) {

@@ -9,7 +9,8 @@
 //    the bytes before the held tail.
 //  - When to write (the write rule): polled, a send made while datagrams wait to be read, to a
 //    connection already marked for writing, waits for the end of the drain, unless the
-//    connection already holds kEagerFlushBytes; every other send is written before it returns
+//    connection already holds kEagerFlushBytes or the drain's sends reached kDrainHeldBytes
+//    (then every marked connection is written); every other send is written before it returns
 //    (or, with workers, at the end of the worker's turn).
 //  - Output pressure: the loop stops reading a stream whose queued output reached the mark of
 //    the writer that last sent to it, and reads it again once that is down to half the mark.
@@ -27,6 +28,11 @@ inline constexpr size_t kDefaultOutputHighWater = 4u << 20;
 inline constexpr size_t kDefaultOutputHardLimit = 64u << 20;
 // A pending output this large is written even in the middle of a long drain.
 inline constexpr size_t kEagerFlushBytes = 256u << 10;
+// What a drain's sends may hold, over all connections, before every marked connection is
+// written. The manual's loop turns the loop on every new_connection_available(), so a server
+// behind its clients never sees its reader queue empty: its drain never ends, and each of its
+// turns (up to thousands of connections' datagrams) would hold all their answers at once.
+inline constexpr size_t kDrainHeldBytes = 256u << 10;
 
 enum class Admission { ok, closed, full, slow_consumer };
 
@@ -45,10 +51,13 @@ inline Admission admit_output(bool open, size_t queued, size_t bytes, const Outp
   return Admission::ok;
 }
 
-// The write rule's one case that waits: polled, mid-drain, already marked, not large.
-inline bool write_waits_for_drain(bool need_sync, int64_t waiting_datagrams, size_t queued) {
-  return !need_sync && waiting_datagrams > 0 && queued < kEagerFlushBytes;
+// The write rule's one case that waits: polled, mid-drain, already marked, not large, and the
+// drain's sends (`drain_held` bytes since the loop last wrote) under their bound.
+inline bool write_waits_for_drain(bool need_sync, int64_t waiting_datagrams, size_t queued, size_t drain_held) {
+  return !need_sync && waiting_datagrams > 0 && queued < kEagerFlushBytes && drain_held < kDrainHeldBytes;
 }
+// Whether a drain's sends, `drain_held` bytes since the loop last wrote, are written now.
+inline bool drain_holds_enough(size_t drain_held) { return drain_held >= kDrainHeldBytes; }
 
 // Output pressure on a stream: stop reading at the mark (a mark of 0: any output), resume at half.
 inline bool output_pressure_begins(size_t queued, size_t mark) { return queued > 0 && queued >= mark; }
