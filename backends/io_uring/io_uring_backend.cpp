@@ -3,22 +3,18 @@
 // (buffer_ring.h) and one eventfd for wake-ups.
 //
 // - Streams: multishot receive (6.0) selecting buffers from the provided-buffer ring. A
-//   multishot that ends (no CQE_F_MORE: ENOBUFS when buffers ran out, or the kernel's own
-//   limit) is re-armed and counted. set_reading(false) cancels it by user_data (ASYNC_CANCEL
-//   with CANCEL_ALL, 5.19).
+//   multishot that ends (no CQE_F_MORE) is re-armed and counted. set_reading(false) cancels it
+//   by user_data (ASYNC_CANCEL with CANCEL_ALL, 5.19).
 // - Hang-ups: each stream also has a one-shot poll for POLLRDHUP (with ERR and HUP): a
-//   multishot receive can miss a reset that lands while it reads the bytes before it (6.18,
-//   about once in 800 resets mid-frame; the connection would never be reported). When the
-//   poll fires with the receive still armed, the receive is cancelled and re-armed, and the
-//   fresh one reads what is left, then the end or the error.
+//   multishot receive can miss a reset that lands while it reads the bytes before it (6.18).
+//   When the poll fires with the receive armed, the receive is cancelled and re-armed.
 // - Listeners: multishot accept (5.19). Out of descriptors, it ends with -EMFILE: reported to
 //   the loop, which backs off and re-enables it; the pending connections stay queued.
 // - UDP: multishot poll (5.13), then recvfrom() like the readiness backends (at most
 //   kReadsPerTurn per socket per turn), so the sender's address comes with each packet.
 // - Sends: IORING_OP_SEND (5.6); SQEs accumulate during a loop turn and reach the kernel in
-//   the one io_uring_enter of the next wait(), or at submit(). (Not send(2) at once from a
-//   polled ring: each return to user space would run the receives' pending completion work
-//   in small pieces, 45% more CPU per message at 5,000 connections × 1 in flight.)
+//   the one io_uring_enter of the next wait(), or at submit() (not send(2) at once from a
+//   polled ring: each return to user space would run pending completion work in small pieces).
 // - Each socket is registered in the ring's file table in its channel's slot (else the plain
 //   descriptor is used). Wake-ups: multishot poll on an eventfd that wake() writes.
 #include <liburing.h>
@@ -134,8 +130,7 @@ class IoUringBackend final : public Backend {
     const bool fixed = e->fixed;
     entries_.erase(id);
     // SQEs prepared this turn name the descriptor (or its slot) by number; the loop closes it
-    // right after this returns and a new socket may get the same number, so they must reach
-    // the kernel now.
+    // right after this returns, and a new socket may get that number: they go to the kernel now.
     if (uring_.sq_ready() > 0) io_uring_submit(&uring_.get());
     if (fixed) {  // the table holds its own reference to the socket: drop it
       int none = -1;
@@ -144,10 +139,9 @@ class IoUringBackend final : public Backend {
   }
 
   void wait(int timeout_ms, BackendEvents &events) override {
-    // Work already in hand (UDP sockets still readable, completions submit() held back or a
-    // previous wait left in the ring) is
-    // handled now: sleeping first would leave it, a peer's reset say, until other traffic came.
-    if (!ready_.empty() || !later_.empty() || io_uring_cq_ready(&uring_.get()) > 0) timeout_ms = 0;
+    // Work already in hand (UDP sockets still readable, completions held back) is handled now:
+    // sleeping first would leave it, a peer's reset say, until other traffic came.
+    if (!ready_.empty() || completions_left()) timeout_ms = 0;
     if (timeout_ms == 0) {
       if (uring_.sq_ready() > 0 || uring_.completion_work_pending()) io_uring_submit_and_get_events(&uring_.get());
     } else if (timeout_ms < 0) {
@@ -165,7 +159,6 @@ class IoUringBackend final : public Backend {
       dispatch(c, events);
     }
     later_.erase(later_.begin(), later_.begin() + static_cast<std::ptrdiff_t>(taken));
-    // The ring's completions come after what is left of these.
     unsigned handled = later_.empty() ? static_cast<unsigned>(taken) : UringRing::kCompletionsPerWait;
     io_uring_cqe *batch[UringRing::kCompletionsPerWait];
     unsigned n;
@@ -180,9 +173,7 @@ class IoUringBackend final : public Backend {
       // When the next peek must enter the kernel, what the handlers queued (a paused reader's
       // cancel above all) goes first: fetching completions runs the multishot reads again,
       // and a flood would keep a cancelled read going until its socket was empty.
-      if (uring_.sq_ready() > 0 && uring_.must_enter()) {
-        io_uring_submit(&uring_.get());
-      }
+      if (uring_.sq_ready() > 0 && uring_.must_enter()) io_uring_submit(&uring_.get());
     }
     renew_hung_up();
     again_.swap(ready_);
@@ -215,22 +206,23 @@ class IoUringBackend final : public Backend {
     // amount of that work per call, so ask until nothing is left (or nothing more completes,
     // when the ring cannot tell). A polled ring's work runs on the threads that polled it.
     if (!uring_.deferred()) return;
-    for (int round = 0; round < kQuiesceRounds && (uring_.sq_ready() > 0 || uring_.completion_work_pending() ||
-                                                  !later_.empty() || io_uring_cq_ready(&uring_.get()) > 0);
+    for (int round = 0;
+         round < kQuiesceRounds && (uring_.sq_ready() > 0 || uring_.completion_work_pending() || completions_left());
          ++round) {
       const unsigned before = IO_URING_READ_ONCE(*uring_.get().cq.ktail);
       wait(0, events);
-      const bool left = !later_.empty() || io_uring_cq_ready(&uring_.get()) > 0;  // past one wait's cap
-      if (!left && !uring_.taskrun_flag() && IO_URING_READ_ONCE(*uring_.get().cq.ktail) == before) return;
+      const bool none_new = IO_URING_READ_ONCE(*uring_.get().cq.ktail) == before;
+      if (!completions_left() && !uring_.taskrun_flag() && none_new) return;
     }
   }
 
   void wake() override { wake_.signal(); }
   int pollable_fd() const override { return uring_.fd(); }
   bool has_buffered_work() const override {
-    return !ready_.empty() || !later_.empty() || uring_.sq_ready() > 0 || uring_.completion_work_pending() ||
-           io_uring_cq_ready(&uring_.get()) > 0;
+    return !ready_.empty() || completions_left() || uring_.sq_ready() > 0 || uring_.completion_work_pending();
   }
+  // Completions reaped or posted but not handed to the loop yet (past one wait's cap).
+  bool completions_left() const { return !later_.empty() || io_uring_cq_ready(&uring_.get()) > 0; }
 
  private:
   struct Entry {
