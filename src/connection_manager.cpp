@@ -213,6 +213,7 @@ ManagerStatistics ConnectionManager::get_statistics() const {
     s.bad_datagrams += get(c.bad_datagrams);
     s.accept_refusals += get(c.accept_refusals);
     s.udp_send_failures += get(c.udp_send_failures);
+    s.loop_turns += get(c.turns);
   }
   return s;
 }

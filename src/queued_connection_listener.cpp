@@ -14,15 +14,15 @@ QueuedConnectionListener::QueuedConnectionListener(ConnectionManager *manager, i
 QueuedConnectionListener::~QueuedConnectionListener() { core_->queue.close_readiness(); }
 
 bool QueuedConnectionListener::new_connection_available() {
-  if (!core_->queue.empty()) return true;
-  if (engine_->polled()) {
-    engine_->poll(0);
-  } else {
-    engine_->application_idle();
+  if (core_->queue.empty()) {
+    core_->drain.look_for_more(*engine_);
+    if (core_->queue.empty()) {
+      core_->queue.readiness_idle([this] { return !core_->queue.empty(); });
+      return false;
+    }
   }
-  if (!core_->queue.empty()) return true;
-  core_->queue.readiness_idle([this] { return !core_->queue.empty(); });
-  return false;
+  if (engine_->polled()) core_->drain.found();
+  return true;
 }
 
 bool QueuedConnectionListener::wait_for_connection(double timeout) {

@@ -17,15 +17,15 @@ QueuedConnectionReader::QueuedConnectionReader(ConnectionManager *manager, int n
 QueuedConnectionReader::~QueuedConnectionReader() { core_->queue.close_readiness(); }
 
 bool QueuedConnectionReader::data_available() {
-  if (core_->has_data()) return true;
-  if (engine_->polled()) {
-    engine_->poll(0);
-  } else {
-    engine_->application_idle();
+  if (!core_->has_data()) {
+    core_->drain.look_for_more(*engine_);
+    if (!core_->has_data()) {
+      core_->queue.readiness_idle([this] { return core_->has_data(); });
+      return false;
+    }
   }
-  if (core_->has_data()) return true;
-  core_->queue.readiness_idle([this] { return core_->has_data(); });
-  return false;
+  if (engine_->polled()) core_->drain.found();
+  return true;
 }
 
 bool QueuedConnectionReader::wait_for_data(double timeout) {

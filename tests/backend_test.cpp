@@ -8,7 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "backends/readiness_io.h"
 #include "support/test_support.h"
@@ -41,6 +44,21 @@ class ClosingLoop : public BackendEvents {
   int fd_, replacement_;
 };
 
+// Records which channels a wait() delivered data for.
+class RecordingLoop : public BackendEvents {
+ public:
+  bool on_accept(uint64_t, int) override { return false; }
+  void on_accept_refused(uint64_t, int) override {}
+  bool on_data(uint64_t id, const unsigned char *, size_t, const sockaddr *, socklen_t) override {
+    served.insert(id);
+    return true;
+  }
+  void on_read_closed(uint64_t, int) override {}
+  void on_writable(uint64_t) override {}
+  void on_send_complete(uint64_t, ssize_t) override {}
+  std::set<uint64_t> served;
+};
+
 }  // namespace
 
 TEST(Backend, ReadinessIoStopsReadingADescriptorTheLoopLetGo) {
@@ -63,4 +81,49 @@ TEST(Backend, ReadinessIoStopsReadingADescriptorTheLoopLetGo) {
   ASSERT_EQ(::recv(second[0], buf, sizeof buf, MSG_DONTWAIT), static_cast<ssize_t>(other.size()));
   EXPECT_EQ(std::string(buf, other.size()), other);
   for (int fd : {first[0], first[1], second[0], second[1]}) ::close(fd);
+}
+
+// A readiness backend's wait() serves at most 256 of the sockets the kernel reports ready; the
+// next wait serves the rest, and never one the loop removed in between.
+TEST(Backend, AWaitServesAtMost256ReadySocketsAndTheNextTheRest) {
+  using queuednet::detail::BackendId;
+  for (BackendId kind : {BackendId::epoll, BackendId::poll}) {
+    SCOPED_TRACE(std::string(queuednet::detail::backend_name(kind)));
+    std::string error;
+    auto backend = queuednet::detail::make_backend(kind, {}, &error);
+    ASSERT_NE(backend, nullptr) << error;
+    constexpr uint64_t kSockets = 300;
+    std::vector<std::array<int, 2>> pairs(kSockets);
+    for (uint64_t id = 1; id <= kSockets; ++id) {
+      auto &p = pairs[id - 1];
+      ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p.data()), 0);
+      backend->add(id, p[0], queuednet::detail::ChannelKind::stream);
+      backend->set_reading(id, true);
+    }
+    RecordingLoop first_look;
+    backend->wait(0, first_look);  // the sockets just turned on are looked at once: nothing yet
+    ASSERT_TRUE(first_look.served.empty());
+    for (auto &p : pairs) ASSERT_EQ(::send(p[1], "x", 1, 0), 1);
+    RecordingLoop first, second;
+    backend->wait(0, first);
+    EXPECT_EQ(first.served.size(), 256u);
+    // Half of those not served yet go away before the next wait.
+    std::set<uint64_t> removed;
+    for (uint64_t id = 1; id <= kSockets && removed.size() < (kSockets - 256) / 2; ++id) {
+      if (first.served.count(id) == 0) {
+        backend->remove(id, pairs[id - 1][0]);
+        removed.insert(id);
+      }
+    }
+    backend->wait(0, second);
+    EXPECT_EQ(second.served.size(), kSockets - 256 - removed.size());
+    for (uint64_t id : second.served) {
+      EXPECT_EQ(first.served.count(id), 0u) << id;
+      EXPECT_EQ(removed.count(id), 0u) << id;
+    }
+    for (auto &p : pairs) {
+      ::close(p[0]);
+      ::close(p[1]);
+    }
+  }
 }

@@ -71,3 +71,25 @@ TEST(QueuedConnectionListener, QueueFullClosesTheNewConnection) {
   server.listener.reset_overflow_flag();
   EXPECT_FALSE(server.listener.get_overflow_flag());
 }
+
+// Polled mode: `while (new_connection_available() && get_new_connection(c))` turns the loop
+// once: the call that ends the drain returns false without turning (turning there would
+// accept and read more before the application takes a datagram); the next call turns.
+TEST(QueuedConnectionListener, PolledDrainEndsWithoutTurningTheLoop) {
+  if (qt::test_threads() > 0) GTEST_SKIP() << "workers turn their loops themselves";
+  qt::Server server;
+  qt::RawClient a(server.port), b(server.port);
+  ASSERT_TRUE(qt::eventually([&] {
+    server.listener.poll();
+    return server.listener.get_current_queue_size() == 2;
+  }));
+  const auto turns = [&] { return server.manager->get_statistics().loop_turns; };
+  const uint64_t before = turns();
+  std::shared_ptr<Connection> c;
+  int taken = 0;
+  while (server.listener.new_connection_available() && server.listener.get_new_connection(c)) ++taken;
+  EXPECT_EQ(taken, 2);
+  EXPECT_EQ(turns(), before);
+  EXPECT_FALSE(server.listener.new_connection_available());
+  EXPECT_EQ(turns(), before + 1);
+}

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/drain_mark.h"
 #include "queuednet/queuednet.h"
 #include "support/test_support.h"
 
@@ -545,4 +546,61 @@ TEST(QueuedConnectionReader, HugeTimeoutsWaitAndReturnWhenDataArrives) {
   ASSERT_TRUE(server.reader.get_data(dg));
   EXPECT_EQ(dg.get_message(), "wake up");
   server.manager->set_close_timeout(5.0);
+}
+
+// Polled mode turns the loop once per drain: the data_available() that ends a drain (within
+// 1 ms of the drain's last datagram) writes the answers the drain held and returns false
+// without turning the loop; the next call turns. A datagram waiting in a second reader keeps
+// the answers held until then (a send is written at once only while nothing waits).
+TEST(QueuedConnectionReader, PolledDrainEndsWithoutTurningTheLoop) {
+  if (qt::test_threads() > 0) GTEST_SKIP() << "workers turn their loops themselves";
+  qt::Server server;
+  QueuedConnectionReader other(server.manager.get(), 0);
+  qt::RawClient raw(server.port), waiting(server.port);
+  const auto accepted = server.accept_n(2);
+  ASSERT_EQ(accepted.size(), 2u);
+  ASSERT_TRUE(server.reader.remove_connection(accepted[1]));
+  ASSERT_TRUE(other.add_connection(accepted[1]));
+  ASSERT_TRUE(raw.send_all(qt::frame2("one") + qt::frame2("two")));
+  ASSERT_TRUE(waiting.send_all(qt::frame2("untaken")));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.reader.get_current_queue_size() == 2 && other.get_current_queue_size() == 1;
+  }));
+  const auto turns = [&] { return server.manager->get_statistics().loop_turns; };
+  const uint64_t before = turns();
+  std::string answered;
+  NetDatagram dg;
+  while (server.reader.data_available() && server.reader.get_data(dg)) {
+    answered += qt::frame2(dg.get_message());
+    ASSERT_TRUE(server.writer.send(dg, dg.get_connection()));
+  }
+  EXPECT_EQ(answered, qt::frame2("one") + qt::frame2("two"));
+  EXPECT_EQ(turns(), before);
+  EXPECT_EQ(accepted[0]->get_pending_output(), 0u);
+  ASSERT_TRUE(raw.wait_for_bytes(answered.size()));
+  EXPECT_EQ(raw.received(), answered);
+  EXPECT_FALSE(server.reader.data_available());
+  EXPECT_EQ(turns(), before + 1);
+}
+
+// An application that takes one datagram per frame turns the loop at every frame's call:
+// only a call within 1 ms of the last datagram found ends a drain without turning.
+TEST(QueuedConnectionReader, PolledCallAFrameLaterTurnsTheLoop) {
+  if (qt::test_threads() > 0) GTEST_SKIP() << "workers turn their loops themselves";
+  qt::Server server;
+  qt::RawClient raw(server.port);
+  ASSERT_NE(server.accept_one(), nullptr);
+  ASSERT_TRUE(raw.send_all(qt::frame2("frame")));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.reader.get_current_queue_size() == 1;
+  }));
+  NetDatagram dg;
+  ASSERT_TRUE(server.reader.data_available());
+  ASSERT_TRUE(server.reader.get_data(dg));
+  const uint64_t before = server.manager->get_statistics().loop_turns;
+  std::this_thread::sleep_for(2 * detail::DrainMark::kDrainGap);  // the frame: the input under test
+  EXPECT_FALSE(server.reader.data_available());
+  EXPECT_EQ(server.manager->get_statistics().loop_turns, before + 1);
 }

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -17,6 +18,8 @@
 
 namespace queuednet::detail {
 namespace {
+
+constexpr size_t kMaxEvents = 256;  // sockets served per wait (see epoll_backend.cpp)
 
 class PollBackend final : public Backend {
  public:
@@ -62,17 +65,14 @@ class PollBackend final : public Backend {
   }
 
   void wait(int timeout_ms, BackendEvents &events) override {
-    if (!ready_.empty()) timeout_ms = 0;
-    const int n = ::poll(fds_.data(), fds_.size(), timeout_ms);
-    fired_.clear();  // callbacks reorder fds_, so copy first
-    if (n > 0) {
-      if (fds_[0].revents & POLLIN) wake_->clear();
-      for (size_t i = 1; i < fds_.size(); ++i) {
-        if (fds_[i].revents != 0) fired_.emplace_back(ids_[i], fds_[i].revents);
-      }
-    }
+    if (next_fired_ == fired_.size()) collect(ready_.empty() ? timeout_ms : 0);
     again_.swap(ready_);
-    for (auto [id, what] : fired_) {
+    // At most kMaxEvents sockets per wait, as epoll: the rest are served by the next waits,
+    // before poll() is asked again (a socket closed meanwhile is no longer found by its id).
+    const size_t end = std::min(fired_.size(), next_fired_ + kMaxEvents);
+    for (; next_fired_ < end; ++next_fired_) {
+      const auto [id, what] = fired_[next_fired_];
+      if (entries_.find(id) == nullptr) continue;  // removed since poll() reported it
       if ((what & (POLLHUP | POLLERR)) && events_of(id) == 0) park(id);  // else poll() spins on it
       if (what & (POLLIN | POLLHUP | POLLERR)) serve_read(id, (what & (POLLHUP | POLLERR)) != 0, events);
       if (what & (POLLOUT | POLLHUP | POLLERR)) {
@@ -83,6 +83,8 @@ class PollBackend final : public Backend {
     for (uint64_t id : again_) serve_read(id, false, events);
     again_.clear();
   }
+
+  bool has_buffered_work() const override { return !ready_.empty() || next_fired_ < fired_.size(); }
 
   void wake() override { wake_->signal(); }
 
@@ -98,6 +100,17 @@ class PollBackend final : public Backend {
   void park(uint64_t id) {
     int &fd = fds_[entries_.find(id)->index].fd;
     if (fd >= 0) fd = -fd - 1;
+  }
+
+  // Asks poll() which sockets fired; copies them out, since callbacks reorder fds_.
+  void collect(int timeout_ms) {
+    fired_.clear();
+    next_fired_ = 0;
+    if (::poll(fds_.data(), fds_.size(), timeout_ms) <= 0) return;
+    if (fds_[0].revents & POLLIN) wake_->clear();
+    for (size_t i = 1; i < fds_.size(); ++i) {
+      if (fds_[i].revents != 0) fired_.emplace_back(ids_[i], fds_[i].revents);
+    }
   }
 
   void set_flag(uint64_t id, short flag, bool on) {
@@ -130,7 +143,8 @@ class PollBackend final : public Backend {
   SlotTable<Entry> entries_;
   std::vector<uint64_t> ready_;
   std::vector<uint64_t> again_;
-  std::vector<std::pair<uint64_t, short>> fired_;
+  std::vector<std::pair<uint64_t, short>> fired_;  // what the last poll() reported
+  size_t next_fired_ = 0;                           // the first of them not served yet
   ReadinessIo io_;
 };
 

@@ -186,6 +186,7 @@ void EventLoop::turn(int timeout_ms) {
   }
   backend_->wait(timeout, *this);
   sleeping_.store(false, std::memory_order_relaxed);
+  count(counters_.turns);
   drain_requests();
   flush_dirty();
   run_timers();

@@ -23,6 +23,7 @@ struct LoopCounters {
   std::atomic<uint64_t> bad_datagrams{0};
   std::atomic<uint64_t> accept_refusals{0};
   std::atomic<uint64_t> udp_send_failures{0};
+  std::atomic<uint64_t> turns{0};
 };
 
 }  // namespace queuednet::detail

@@ -29,9 +29,9 @@ inline constexpr size_t kDefaultOutputHardLimit = 64u << 20;
 // A pending output this large is written even in the middle of a long drain.
 inline constexpr size_t kEagerFlushBytes = 256u << 10;
 // What a drain's sends may hold, over all connections, before every marked connection is
-// written. The manual's loop turns the loop on every new_connection_available(), so a server
-// behind its clients never sees its reader queue empty: its drain never ends, and each of its
-// turns (up to thousands of connections' datagrams) would hold all their answers at once.
+// written. A server behind its clients may never see its reader queue empty: its drain never
+// ends, and each of its turns (up to thousands of connections' datagrams) would hold all their
+// answers at once.
 inline constexpr size_t kDrainHeldBytes = 256u << 10;
 
 enum class Admission { ok, closed, full, slow_consumer };

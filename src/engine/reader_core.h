@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/connection_core.h"
+#include "engine/drain_mark.h"
 #include "engine/queued_datagram.h"
 #include "engine/reader_front.h"
 #include "engine/result_queue.h"
@@ -69,6 +70,7 @@ struct ReaderCore {
 
   ResultQueue<QueuedDatagram> queue;
   ReaderFront front;  // the head of `queue`, taken a batch at a time (get_data)
+  DrainMark drain;    // what data_available() last found
   MemberSet members;
 
   // Counters, added by the loops once per batch.
@@ -107,6 +109,7 @@ struct ListenerItem {
 
 struct ListenerCore {
   ResultQueue<ListenerItem> queue;
+  DrainMark drain;  // what new_connection_available() last found
   MemberSet members;
   std::atomic<uint64_t> accept_refusals{0};
 };
