@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
 #include "queuednet/queuednet.h"
 #include "support/test_support.h"
 
@@ -74,22 +77,31 @@ TEST(QueuedConnectionListener, QueueFullClosesTheNewConnection) {
 
 // Polled mode: `while (new_connection_available() && get_new_connection(c))` turns the loop
 // once: the call that ends the drain returns false without turning (turning there would
-// accept and read more before the application takes a datagram); the next call turns.
+// accept and read more before the application takes a datagram); the next call turns. The
+// skip needs the drain to end within 1 ms of its first connection; an attempt preempted for
+// longer turns instead, so a few are allowed. Without the rule no attempt skips.
 TEST(QueuedConnectionListener, PolledDrainEndsWithoutTurningTheLoop) {
   if (qt::test_threads() > 0) GTEST_SKIP() << "workers turn their loops themselves";
   qt::Server server;
-  qt::RawClient a(server.port), b(server.port);
-  ASSERT_TRUE(qt::eventually([&] {
-    server.listener.poll();
-    return server.listener.get_current_queue_size() == 2;
-  }));
   const auto turns = [&] { return server.manager->get_statistics().loop_turns; };
-  const uint64_t before = turns();
-  std::shared_ptr<Connection> c;
-  int taken = 0;
-  while (server.listener.new_connection_available() && server.listener.get_new_connection(c)) ++taken;
-  EXPECT_EQ(taken, 2);
-  EXPECT_EQ(turns(), before);
-  EXPECT_FALSE(server.listener.new_connection_available());
-  EXPECT_EQ(turns(), before + 1);
+  std::vector<std::unique_ptr<qt::RawClient>> clients;
+  bool skipped = false;
+  for (int attempt = 0; attempt < 5 && !skipped; ++attempt) {
+    for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<qt::RawClient>(server.port));
+    ASSERT_TRUE(qt::eventually([&] {
+      server.listener.poll();
+      return server.listener.get_current_queue_size() == 2;
+    }));
+    const uint64_t before = turns();
+    std::shared_ptr<Connection> c;
+    int taken = 0;
+    while (server.listener.new_connection_available() && server.listener.get_new_connection(c)) ++taken;
+    ASSERT_EQ(taken, 2);
+    skipped = turns() == before;
+    if (skipped) {
+      EXPECT_FALSE(server.listener.new_connection_available());
+      EXPECT_EQ(turns(), before + 1);
+    }
+  }
+  EXPECT_TRUE(skipped);
 }

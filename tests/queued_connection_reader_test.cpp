@@ -548,10 +548,12 @@ TEST(QueuedConnectionReader, HugeTimeoutsWaitAndReturnWhenDataArrives) {
   server.manager->set_close_timeout(5.0);
 }
 
-// Polled mode turns the loop once per drain: the data_available() that ends a drain (within
-// 1 ms of the drain's last datagram) writes the answers the drain held and returns false
-// without turning the loop; the next call turns. A datagram waiting in a second reader keeps
-// the answers held until then (a send is written at once only while nothing waits).
+// Polled mode turns the loop once per drain: the data_available() that ends a drain writes
+// the answers the drain held and returns false without turning the loop; the next call turns.
+// A datagram waiting in a second reader keeps the answers held until then (a send is written
+// at once only while nothing waits). The skip needs the drain to end within 1 ms of its first
+// datagram; an attempt preempted for longer turns instead (and still answers), so a few are
+// allowed. Without the rule no attempt skips.
 TEST(QueuedConnectionReader, PolledDrainEndsWithoutTurningTheLoop) {
   if (qt::test_threads() > 0) GTEST_SKIP() << "workers turn their loops themselves";
   qt::Server server;
@@ -561,27 +563,36 @@ TEST(QueuedConnectionReader, PolledDrainEndsWithoutTurningTheLoop) {
   ASSERT_EQ(accepted.size(), 2u);
   ASSERT_TRUE(server.reader.remove_connection(accepted[1]));
   ASSERT_TRUE(other.add_connection(accepted[1]));
-  ASSERT_TRUE(raw.send_all(qt::frame2("one") + qt::frame2("two")));
   ASSERT_TRUE(waiting.send_all(qt::frame2("untaken")));
-  ASSERT_TRUE(qt::eventually([&] {
-    server.reader.poll();
-    return server.reader.get_current_queue_size() == 2 && other.get_current_queue_size() == 1;
-  }));
   const auto turns = [&] { return server.manager->get_statistics().loop_turns; };
-  const uint64_t before = turns();
-  std::string answered;
-  NetDatagram dg;
-  while (server.reader.data_available() && server.reader.get_data(dg)) {
-    answered += qt::frame2(dg.get_message());
-    ASSERT_TRUE(server.writer.send(dg, dg.get_connection()));
+  std::string want;
+  bool skipped = false;
+  for (int attempt = 0; attempt < 5 && !skipped; ++attempt) {
+    const std::string sent = qt::frame2("one-" + std::to_string(attempt)) + qt::frame2("two");
+    ASSERT_TRUE(raw.send_all(sent));
+    ASSERT_TRUE(qt::eventually([&] {
+      server.reader.poll();
+      return server.reader.get_current_queue_size() == 2 && other.get_current_queue_size() == 1;
+    }));
+    const uint64_t before = turns();
+    std::string answered;
+    NetDatagram dg;
+    while (server.reader.data_available() && server.reader.get_data(dg)) {
+      answered += qt::frame2(dg.get_message());
+      ASSERT_TRUE(server.writer.send(dg, dg.get_connection()));
+    }
+    ASSERT_EQ(answered, sent);
+    skipped = turns() == before;
+    if (skipped) EXPECT_EQ(accepted[0]->get_pending_output(), 0u);  // written by the ending call
+    want += answered;
+    ASSERT_TRUE(raw.wait_for_bytes(want.size()));
+    EXPECT_EQ(raw.received(), want);
+    if (skipped) {
+      EXPECT_FALSE(server.reader.data_available());
+      EXPECT_EQ(turns(), before + 1);
+    }
   }
-  EXPECT_EQ(answered, qt::frame2("one") + qt::frame2("two"));
-  EXPECT_EQ(turns(), before);
-  EXPECT_EQ(accepted[0]->get_pending_output(), 0u);
-  ASSERT_TRUE(raw.wait_for_bytes(answered.size()));
-  EXPECT_EQ(raw.received(), answered);
-  EXPECT_FALSE(server.reader.data_available());
-  EXPECT_EQ(turns(), before + 1);
+  EXPECT_TRUE(skipped);
 }
 
 // An application that takes one datagram per frame turns the loop at every frame's call:

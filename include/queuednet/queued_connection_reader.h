@@ -31,9 +31,10 @@ class QueuedConnectionReader : public ConnectionReader {
 
   /// True if a datagram is queued. Returns at once, with no system call, when one is; otherwise
   /// in polled mode it first polls (writes what send() queued, reads what is ready, never
-  /// blocking), unless it ends a drain (the previous call found a datagram less than 1 ms
-  /// ago): then it only writes what send() queued and returns false, and the next call polls,
-  /// so a `while (data_available())` drain turns the loop once, not at its end too. Any thread.
+  /// blocking), unless it ends a drain (the previous call found a datagram, in a drain that
+  /// took its first one, or its latest 16th, under 1 ms ago): then it only writes what send()
+  /// queued and returns false, and the next call polls, so a `while (data_available())` drain
+  /// turns the loop once, not at its end too. Any thread.
   bool data_available();
   /// queuednet: waits up to `timeout` seconds for a datagram to be queued; true if one is.
   /// Threaded mode: sleeps until a worker queues one (for consumer threads; no busy-wait).

@@ -42,7 +42,7 @@ struct ManagerStatistics {
   uint64_t bad_datagrams = 0;         ///< UDP packets dropped as short or with a bad checksum
   uint64_t accept_refusals = 0;       ///< times accepting paused for lack of descriptors
   uint64_t udp_send_failures = 0;     ///< UDP packets the kernel refused (each socket logs only its first)
-  uint64_t loop_turns = 0;            ///< turns the loops have taken (each one wait for socket events)
+  uint64_t loop_turns = 0;            ///< turns the loops have taken (each one backend wait, which may not block)
 };
 
 }  // namespace queuednet

@@ -5,9 +5,10 @@
 // `while (data_available()) ...`) ends each drain with a call that finds it empty. Turning
 // the loop there reads more than the application asked for: after a stall, a listener's drain
 // that turned once per accepted batch read every socket before a datagram was taken, and the
-// reader queue, which keeps every block it ever allocated, stayed that deep for good. So the
-// call that finds the queue empty within kDrainGap of the drain's last found item ends the
-// drain: it writes what send() queued and returns false without turning; the next call turns.
+// reader queue, which keeps every block it ever allocated, stayed that deep for good. So a
+// call that finds the queue empty while the drain's last look at the clock (at its first item
+// and every kFoundPerLook items) is under kDrainGap old ends the drain: it writes what send()
+// queued and returns false without turning; the next call turns.
 // A call that comes later (an application that takes one datagram per frame, or that slept)
 // turns, as before: the rule skips only turns the application is about to make again.
 //
