@@ -78,9 +78,9 @@ class QueuedConnectionReader : public ConnectionReader {
   ///   timers due (close timeouts, fault-injection delays) or work in hand, so the application's
   ///   loop may sleep on it alone: data_available() turns the loop and handles what fired it,
   ///   which may be work for the manager's other objects (a call that ends a drain does not
-  ///   turn: the descriptor stays readable and the next call does). The first call starts the manager,
-  ///   fixing its thread count as a first poll does. The poll backend has nothing to watch:
-  ///   -1 then, with last_error() std::errc::operation_not_supported.
+  ///   turn: the descriptor stays readable and the next call does). The first call starts
+  ///   the manager, fixing its thread count as a first poll does. The poll backend has nothing
+  ///   to watch: -1 then, with last_error() std::errc::operation_not_supported.
   /// Readable once at first (whatever was queued before is not missed), and when the manager
   /// shuts down (stop watching it then). Made on the first call (until then the queue costs
   /// nothing more), the same descriptor afterwards; the reader keeps it and closes it when
