@@ -22,7 +22,6 @@
 #include "framing/frame_encoder.h"
 
 using namespace queuednet;
-using detail::ConnectionAccess;
 
 namespace {
 
@@ -36,24 +35,24 @@ struct Rig {
       ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
       ::close(fds[1]);
       std::string why;
-      connections.push_back(engine->adopt(fds[0], Connection::Kind::tcp_stream, NetAddress(), &why));
+      connections.push_back(engine->adopt(fds[0], detail::ChannelKind::stream, detail::SocketAddress(), &why));
     }
   }
   std::shared_ptr<detail::Engine> engine;
-  std::vector<std::shared_ptr<Connection>> connections;  // one per loop
+  std::vector<detail::ConnectionRef> connections;  // one per loop
   detail::ResultQueue<detail::QueuedDatagram> queue{1 << 30};
   detail::ReaderFront front;
-  std::vector<moodycamel::ConcurrentQueue<std::shared_ptr<Connection>>> syncs;  // each loop's requests
+  std::vector<moodycamel::ConcurrentQueue<detail::ConnectionRef>> syncs;  // each loop's requests
 };
 
 // A loop: delivers its connection's datagrams in batches, and writes what was answered.
 void loop_thread(Rig &rig, uint32_t index, std::atomic<int64_t> &answered) {
-  const std::shared_ptr<Connection> &c = rig.connections[index];
-  detail::ConnectionCore &core = ConnectionAccess::core(*c);
+  const detail::ConnectionRef &c = rig.connections[index];
+  detail::ConnectionCore &core = *c;
   const unsigned char payload[32] = {};
   detail::ByteBuffer out;
   detail::QueuedDatagram batch[kBatch];
-  std::shared_ptr<Connection> request;
+  detail::ConnectionRef request;
   uint64_t delivered = 0;
   for (int64_t sent = 0; sent < kPerProducer;) {
     for (size_t i = 0; i < kBatch; ++i) batch[i] = detail::QueuedDatagram(c, payload, sizeof payload);
@@ -84,7 +83,7 @@ void app_thread(Rig &rig, std::atomic<int64_t> &answered, int64_t total) {
   const detail::FrameConfig config;
   unsigned char payload[detail::QueuedDatagram::kInlineBytes];
   size_t size = 0;
-  std::shared_ptr<Connection> c, resume;
+  detail::ConnectionRef c, resume;
   const auto never_paused = [](uint64_t) { return true; };
   int64_t mine = 0;  // added to the shared count in steps, so the count costs nothing per datagram
   while (answered.load(std::memory_order_relaxed) < total) {
@@ -99,7 +98,7 @@ void app_thread(Rig &rig, std::atomic<int64_t> &answered, int64_t total) {
       std::this_thread::yield();  // an idle application waits (wait_for_data)
       continue;
     }
-    detail::ConnectionCore &core = ConnectionAccess::core(*c);
+    detail::ConnectionCore &core = *c;
     bool need_sync;
     {
       std::lock_guard lock(core.output_lock);

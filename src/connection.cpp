@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine/connection_core.h"
+#include "engine_bridge.h"
 #include "engine/engine.h"
 #include "engine/event_loop.h"
 #include "engine/socket_ops.h"
@@ -14,7 +14,17 @@
 
 namespace queuednet {
 
-Connection::Connection(std::unique_ptr<detail::ConnectionCore> core) : core_(std::move(core)) {}
+Connection::Connection(std::unique_ptr<detail::ConnectionCore> core)
+    : core_(std::move(core)), address_(detail::net_address(core_->address)) {}
+
+detail::ConnectionRef detail::wrap_in_handle(std::unique_ptr<ConnectionCore> core) {
+  ConnectionCore &c = *core;
+  const std::shared_ptr<Connection> handle(ConnectionAccess::make(std::move(core)));
+  c.handle = handle.get();
+  ConnectionRef ref(handle, &c);
+  c.self = ref;
+  return ref;
+}
 
 Connection::~Connection() {
   // Reached only when no loop holds it any more; a socket never attached to a loop is closed here.
@@ -22,14 +32,14 @@ Connection::~Connection() {
   if (fd >= 0) ::close(fd);
 }
 
-const NetAddress &Connection::get_address() const { return core_->address; }
+const NetAddress &Connection::get_address() const { return address_; }
 
 ConnectionManager *Connection::get_manager() const {
   auto engine = core_->engine.lock();
   return engine ? engine->manager() : nullptr;
 }
 
-Connection::Kind Connection::get_kind() const { return core_->kind; }
+Connection::Kind Connection::get_kind() const { return detail::connection_kind(core_->kind); }
 int Connection::get_fd() const { return core_->fd.load(); }
 bool Connection::is_open() const { return core_->fd.load() >= 0; }
 size_t Connection::get_pending_output() const { return core_->queued_bytes(); }
@@ -48,7 +58,7 @@ ConnectionStatistics Connection::get_statistics() const {
 namespace {
 
 bool set_option(detail::ConnectionCore &core, bool stream_only, const char *what, int level, int name, int value) {
-  if (stream_only && core.kind != Connection::Kind::tcp_stream) {
+  if (stream_only && core.kind != detail::ChannelKind::stream) {
     detail::set_last_error(make_error_code(errc::wrong_connection_kind),
                            std::string(what) + " applies to TCP stream connections only");
     return false;
@@ -72,7 +82,7 @@ bool set_option(detail::ConnectionCore &core, bool stream_only, const char *what
 bool Connection::set_no_delay(bool flag) { return set_option(*core_, true, "set_no_delay", IPPROTO_TCP, TCP_NODELAY, flag); }
 
 bool Connection::set_linger(bool flag, double seconds) {
-  if (core_->kind != Kind::tcp_stream) {
+  if (core_->kind != detail::ChannelKind::stream) {
     detail::set_last_error(make_error_code(errc::wrong_connection_kind), "set_linger applies to TCP stream connections only");
     return false;
   }
@@ -130,7 +140,7 @@ bool Connection::flush() {
     core_->collect.on_flush();
     core_->sync_queued = true;
   }
-  engine->loop_of(*this).flush(shared_from_this());
+  engine->loop_of(*core_).flush(detail::ref_of(shared_from_this()));
   return is_open();
 }
 

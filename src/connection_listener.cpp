@@ -2,8 +2,8 @@
 #include "queuednet/connection_listener.h"
 
 #include "component_threads.h"
-#include "engine/connection_core.h"
 #include "engine/engine.h"
+#include "engine_bridge.h"
 #include "engine/event_loop.h"
 #include "engine/reader_core.h"
 #include "error_record.h"
@@ -36,43 +36,43 @@ bool ConnectionListener::add_connection(Connection *rendezvous) {
     detail::set_last_error(make_error_code(errc::already_added), "listener add_connection: already in a listener");
     return false;
   }
-  std::shared_ptr<Connection> shared = rendezvous->shared_from_this();
+  const detail::ConnectionRef ref = detail::ref_of(rendezvous->shared_from_this());
   {
     std::lock_guard lock(c.member_lock);
     c.listener = core_;
   }
-  core_->members.add(shared);
-  engine_->loop_of(*rendezvous).sync(shared);
+  core_->members.add(ref);
+  engine_->loop_of(c).sync(ref);
   return true;
 }
 
 namespace {
 
 void detach(detail::Engine &engine, const std::shared_ptr<detail::ListenerCore> &listener,
-            const std::shared_ptr<Connection> &rendezvous) {
-  detail::ConnectionCore &core = ConnectionAccess::core(*rendezvous);
+            const detail::ConnectionRef &rendezvous) {
+  detail::ConnectionCore &core = *rendezvous;
   {
     std::lock_guard lock(core.member_lock);
     if (core.listener == listener) core.listener.reset();
   }
   core.attached.store(false);
-  engine.loop_of(*rendezvous).sync(rendezvous);
+  engine.loop_of(core).sync(rendezvous);
 }
 
 }  // namespace
 
 bool ConnectionListener::remove_connection(Connection *rendezvous) {
-  if (rendezvous == nullptr || !core_->members.remove(rendezvous)) {
+  if (rendezvous == nullptr || !core_->members.remove(&ConnectionAccess::core(*rendezvous))) {
     detail::set_last_error_quiet(make_error_code(errc::not_found), "listener remove_connection: not in this listener");
     return false;
   }
-  detach(*engine_, core_, rendezvous->shared_from_this());
+  detach(*engine_, core_, detail::ref_of(rendezvous->shared_from_this()));
   return true;
 }
 
 bool ConnectionListener::is_connection_ok(Connection *rendezvous) const {
   return rendezvous != nullptr && rendezvous->is_open() && !ConnectionAccess::core(*rendezvous).close_requested.load() &&
-         core_->members.contains(rendezvous);
+         core_->members.contains(&ConnectionAccess::core(*rendezvous));
 }
 
 void ConnectionListener::poll() { engine_->poll(0); }

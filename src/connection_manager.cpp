@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "backend_kind_map.h"
-#include "engine/connection_core.h"
 #include "engine/engine.h"
+#include "engine_bridge.h"
 #include "engine/event_loop.h"
 #include "engine/queue_wait.h"
 #include "engine/socket_ops.h"
@@ -31,11 +31,12 @@ ConnectionManager::~ConnectionManager() {
 }
 
 std::shared_ptr<Connection> ConnectionManager::adopt(int fd, Connection::Kind kind, const std::string &what) {
-  const NetAddress address = kind == Connection::Kind::tcp_stream ? detail::peer_address(fd) : detail::local_address(fd);
+  const detail::SocketAddress address =
+      kind == Connection::Kind::tcp_stream ? detail::peer_address(fd) : detail::local_address(fd);
   std::string why;
-  auto c = engine_->adopt(fd, kind, address, &why);
+  detail::ConnectionRef c = engine_->adopt(fd, detail::channel_kind(kind), address, &why);
   if (!c) detail::set_last_error(make_error_code(errc::shut_down), what + ": " + why);
-  return c;
+  return detail::handle_of(std::move(c));
 }
 
 std::shared_ptr<Connection> ConnectionManager::open_UDP_connection(uint16_t port) {
@@ -48,7 +49,8 @@ std::shared_ptr<Connection> ConnectionManager::open_UDP_connection(const std::st
   NetAddress addr;
   if (!hostname.empty() && !addr.set_host(hostname, port)) return nullptr;  // set_host recorded why
   std::error_code ec;
-  const int fd = detail::open_udp(hostname.empty() ? nullptr : &addr, port, for_broadcast, get_reuse_port(), ec);
+  const detail::SocketAddress bind_to = detail::socket_address(addr);
+  const int fd = detail::open_udp(hostname.empty() ? nullptr : &bind_to, port, for_broadcast, get_reuse_port(), ec);
   if (fd < 0) {
     detail::set_last_error(ec, what + ": unable to bind UDP port " + std::to_string(port));
     return nullptr;
@@ -67,7 +69,7 @@ std::shared_ptr<Connection> ConnectionManager::open_TCP_server_rendezvous(const 
   if (!hostname.empty() && !addr.set_host(hostname, port)) return nullptr;
   const std::string what = "open_TCP_server_rendezvous(" + hostname + ":" + std::to_string(port) + ")";
   std::error_code ec;
-  const int fd = detail::open_tcp_listener(addr, hostname.empty(), backlog, get_reuse_port(), ec);
+  const int fd = detail::open_tcp_listener(detail::socket_address(addr), hostname.empty(), backlog, get_reuse_port(), ec);
   if (fd < 0) {
     detail::set_last_error(ec, what + ": unable to listen on TCP port " + std::to_string(port));
     return nullptr;
@@ -78,7 +80,7 @@ std::shared_ptr<Connection> ConnectionManager::open_TCP_server_rendezvous(const 
 std::shared_ptr<Connection> ConnectionManager::open_TCP_server_rendezvous(const NetAddress &address, int backlog) {
   const std::string what = "open_TCP_server_rendezvous(" + address.to_string() + ")";
   std::error_code ec;
-  const int fd = detail::open_tcp_listener(address, false, backlog, get_reuse_port(), ec);
+  const int fd = detail::open_tcp_listener(detail::socket_address(address), false, backlog, get_reuse_port(), ec);
   if (fd < 0) {
     detail::set_last_error(ec, what + ": unable to listen");
     return nullptr;
@@ -93,8 +95,7 @@ std::shared_ptr<Connection> ConnectionManager::open_TCP_client_connection(const 
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0 && i > 0) break;
-    const NetAddress candidate = address.get_resolved(i);
-    const int fd = detail::connect_tcp(candidate, static_cast<int>(left), ec);
+    const int fd = detail::connect_tcp(detail::socket_address(address.get_resolved(i)), static_cast<int>(left), ec);
     if (fd >= 0) return adopt(fd, Connection::Kind::tcp_stream, "open_TCP_client_connection");
   }
   detail::set_last_error(ec, "unable to open TCP connection to server " + address.to_string());
@@ -109,12 +110,13 @@ std::shared_ptr<Connection> ConnectionManager::open_TCP_client_connection(const 
 }
 
 bool ConnectionManager::close_connection(const std::shared_ptr<Connection> &connection) {
-  if (!connection || !engine_->unregister(connection.get())) {
+  if (!connection || !engine_->unregister(&detail::ConnectionAccess::core(*connection))) {
     detail::set_last_error_quiet(make_error_code(errc::not_found), "close_connection: connection is not open in this manager");
     return false;
   }
-  detail::ConnectionAccess::core(*connection).close_requested.store(true);
-  engine_->loop_of(*connection).sync(connection);
+  detail::ConnectionCore &core = detail::ConnectionAccess::core(*connection);
+  core.close_requested.store(true);
+  engine_->loop_of(core).sync(detail::ref_of(connection));
   return true;
 }
 

@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "component_threads.h"
-#include "engine/connection_core.h"
 #include "engine/engine.h"
+#include "engine_bridge.h"
 #include "engine/event_loop.h"
 #include "engine/reader_core.h"
 #include "error_record.h"
@@ -39,7 +39,7 @@ bool ConnectionReader::add_connection(Connection *connection) {
                            "add_connection: the connection's manager is not this reader's, or it is shut down");
     return false;
   }
-  if (c.kind == Connection::Kind::tcp_listener) {
+  if (c.kind == detail::ChannelKind::listener) {
     detail::set_last_error(make_error_code(errc::wrong_connection_kind),
                            "add_connection: a listening rendezvous belongs in a QueuedConnectionListener");
     return false;
@@ -52,37 +52,37 @@ bool ConnectionReader::add_connection(Connection *connection) {
     detail::set_last_error(make_error_code(errc::already_added), "add_connection: already in a reader");
     return false;
   }
-  std::shared_ptr<Connection> shared = connection->shared_from_this();
+  const detail::ConnectionRef ref = detail::ref_of(connection->shared_from_this());
   {
     std::lock_guard lock(c.member_lock);
     c.reader = core_;
   }
-  core_->members.add(shared);
-  engine_->loop_of(*connection).sync(shared);
+  core_->members.add(ref);
+  engine_->loop_of(c).sync(ref);
   return true;
 }
 
 namespace {
 
 // Detaches `connection` from `reader` and has its loop stop reading it.
-void detach(detail::Engine &engine, const std::shared_ptr<detail::ReaderCore> &reader, const std::shared_ptr<Connection> &c) {
-  detail::ConnectionCore &core = ConnectionAccess::core(*c);
+void detach(detail::Engine &engine, const std::shared_ptr<detail::ReaderCore> &reader, const detail::ConnectionRef &c) {
+  detail::ConnectionCore &core = *c;
   {
     std::lock_guard lock(core.member_lock);  // waits for a batch being pushed to finish
     if (core.reader == reader) core.reader.reset();
   }
   core.attached.store(false);
-  engine.loop_of(*c).sync(c);
+  engine.loop_of(core).sync(c);
 }
 
 }  // namespace
 
 bool ConnectionReader::remove_connection(Connection *connection) {
-  if (connection == nullptr || !core_->members.remove(connection)) {
+  if (connection == nullptr || !core_->members.remove(&ConnectionAccess::core(*connection))) {
     detail::set_last_error_quiet(make_error_code(errc::not_found), "remove_connection: not in this reader");
     return false;
   }
-  detach(*engine_, core_, connection->shared_from_this());
+  detach(*engine_, core_, detail::ref_of(connection->shared_from_this()));
   return true;
 }
 
@@ -90,7 +90,7 @@ bool ConnectionReader::is_connection_ok(Connection *connection) const {
   if (connection == nullptr) return false;
   const detail::ConnectionCore &c = ConnectionAccess::core(*connection);
   return connection->is_open() && !c.close_requested.load() && !c.reset_reported.load() &&
-         core_->members.contains(connection);
+         core_->members.contains(&c);
 }
 
 void ConnectionReader::poll() { engine_->poll(0); }

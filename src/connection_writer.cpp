@@ -3,8 +3,8 @@
 #include "queuednet/connection_writer.h"
 
 #include "component_threads.h"
-#include "engine/connection_core.h"
 #include "engine/engine.h"
+#include "engine_bridge.h"
 #include "engine/event_loop.h"
 #include "engine/loop_counters.h"
 #include "engine/socket_ops.h"
@@ -34,7 +34,8 @@ ConnectionWriter::~ConnectionWriter() = default;
 bool ConnectionWriter::check_connection(const std::shared_ptr<Connection> &connection, Connection::Kind kind,
                                         const char *what) {
   if (!shut_down_.load(std::memory_order_relaxed) && !engine_->is_shut_down() && connection &&
-      ConnectionAccess::core(*connection).owner == engine_.get() && ConnectionAccess::core(*connection).kind == kind)
+      ConnectionAccess::core(*connection).owner == engine_.get() &&
+      ConnectionAccess::core(*connection).kind == detail::channel_kind(kind))
       [[likely]] {
     return true;
   }
@@ -52,7 +53,7 @@ bool ConnectionWriter::reject_connection(const std::shared_ptr<Connection> &conn
                            std::string(what) + ": null connection, or one from another manager");
     return false;
   }
-  if (ConnectionAccess::core(*connection).kind != kind) {
+  if (ConnectionAccess::core(*connection).kind != detail::channel_kind(kind)) {
     detail::set_last_error(make_error_code(errc::wrong_connection_kind),
                            std::string(what) + (kind == Connection::Kind::udp
                                                     ? ": needs a UDP connection"
@@ -119,12 +120,12 @@ struct Admit {
                                                                bool need_sync, bool killed, size_t bytes,
                                                                const char *what) {
   detail::ConnectionCore &core = ConnectionAccess::core(*connection);
-  detail::EventLoop &loop = engine_->loop_of(*connection);
+  detail::EventLoop &loop = engine_->loop_of(core);
   if (killed) {
-    loop.sync(connection);
+    loop.sync(detail::ref_of(connection));
     return false;
   }
-  loop.output_queued(connection, need_sync, bytes);
+  loop.output_queued(core, need_sync, bytes);
   // Polled mode writes on this thread when nothing waits to be read: a failed write closed the
   // connection, and send() says so (the reset is still reported once).
   if (core.fd.load(std::memory_order_acquire) >= 0) [[likely]] return true;
@@ -222,7 +223,7 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     if (!killed) {
       detail::PacketQueue &q = core.packets;
       detail::PendingPacket p;
-      p.to_len = detail::destination_for(address, core.address.get_family(), p.to);
+      p.to_len = detail::destination_for(detail::socket_address(address), core.address.family(), p.to);
       p.offset = static_cast<uint32_t>(q.bytes.size());
       p.size = static_cast<uint32_t>(packet);
       number = p.number = core.datagrams_out.load(std::memory_order_relaxed) + 1;

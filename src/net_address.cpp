@@ -1,4 +1,4 @@
-// Internal. NetAddress over sockaddr_storage.
+// Internal. NetAddress over a sockaddr_in6 (which holds a sockaddr_in as well).
 #include "queuednet/net_address.h"
 
 #include <arpa/inet.h>
@@ -10,48 +10,36 @@
 #include <sstream>
 #include <tuple>
 
+#include "engine/socket_address.h"
 #include "error_record.h"
 
 namespace queuednet {
 namespace {
 
-sockaddr_in *v4(sockaddr_storage &s) { return reinterpret_cast<sockaddr_in *>(&s); }
-const sockaddr_in *v4(const sockaddr_storage &s) { return reinterpret_cast<const sockaddr_in *>(&s); }
-const sockaddr_in6 *v6(const sockaddr_storage &s) { return reinterpret_cast<const sockaddr_in6 *>(&s); }
+using Storage = sockaddr_in6;  // holds a sockaddr_in in its first bytes
 
-void set_v4(sockaddr_storage &s, uint32_t host_order_ip, int port) {
+sockaddr_in *v4(Storage &s) { return reinterpret_cast<sockaddr_in *>(&s); }
+const sockaddr_in *v4(const Storage &s) { return reinterpret_cast<const sockaddr_in *>(&s); }
+
+void set_v4(Storage &s, uint32_t host_order_ip, int port) {
   s = {};
   v4(s)->sin_family = AF_INET;
   v4(s)->sin_addr.s_addr = htonl(host_order_ip);
   v4(s)->sin_port = htons(static_cast<uint16_t>(port));
 }
 
-// Copies `addr` into `out`, turning ::ffff:a.b.c.d into a.b.c.d. Unknown families → 0.0.0.0:0.
-void normalise(const sockaddr *addr, socklen_t len, sockaddr_storage &out) {
-  out = {};
-  if (addr == nullptr) {
-    set_v4(out, 0, 0);
-  } else if (addr->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
-    std::memcpy(&out, addr, sizeof(sockaddr_in));
-  } else if (addr->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
-    const auto *a6 = reinterpret_cast<const sockaddr_in6 *>(addr);
-    if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
-      v4(out)->sin_family = AF_INET;
-      v4(out)->sin_port = a6->sin6_port;
-      std::memcpy(&v4(out)->sin_addr, a6->sin6_addr.s6_addr + 12, 4);
-    } else {
-      std::memcpy(&out, addr, sizeof(sockaddr_in6));
-    }
-  } else {
-    set_v4(out, 0, 0);
-  }
+// `addr` with ::ffff:a.b.c.d turned into a.b.c.d; unknown families give 0.0.0.0:0.
+Storage normalised(const sockaddr *addr, socklen_t len) { return detail::SocketAddress(addr, len).raw(); }
+
+detail::SocketAddress as_socket_address(const NetAddress &a) {
+  return detail::SocketAddress(a.get_sockaddr(), a.get_sockaddr_len());
 }
 
 }  // namespace
 
 NetAddress::NetAddress() { set_v4(storage_, 0, 0); }
 
-NetAddress::NetAddress(const sockaddr *addr, socklen_t len) { normalise(addr, len, storage_); }
+NetAddress::NetAddress(const sockaddr *addr, socklen_t len) : storage_(normalised(addr, len)) {}
 
 bool NetAddress::set_any(int port) {
   resolved_.clear();
@@ -82,11 +70,10 @@ bool NetAddress::set_host(const std::string &hostname, int port) {
                            "cannot resolve host '" + hostname + "': " + ::gai_strerror(rc));
     return false;
   }
-  std::vector<sockaddr_storage> all;
+  std::vector<Storage> all;
   for (addrinfo *ai = res; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-    sockaddr_storage s;
-    normalise(ai->ai_addr, ai->ai_addrlen, s);
+    Storage s = normalised(ai->ai_addr, ai->ai_addrlen);
     v4(s)->sin_port = htons(static_cast<uint16_t>(port));  // same offset for v4 and v6
     all.push_back(s);
   }
@@ -110,62 +97,47 @@ void NetAddress::set_port(int port) {
   for (auto &s : resolved_) v4(s)->sin_port = htons(static_cast<uint16_t>(port));
 }
 
-std::string NetAddress::get_ip_string() const {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (storage_.ss_family == AF_INET6) {
-    ::inet_ntop(AF_INET6, &v6(storage_)->sin6_addr, buf, sizeof buf);
-  } else {
-    ::inet_ntop(AF_INET, &v4(storage_)->sin_addr, buf, sizeof buf);
-  }
-  return buf;
-}
+std::string NetAddress::get_ip_string() const { return as_socket_address(*this).ip_string(); }
 
 bool NetAddress::is_any() const {
-  if (storage_.ss_family == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&v6(storage_)->sin6_addr);
+  if (storage_.sin6_family == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&storage_.sin6_addr);
   return v4(storage_)->sin_addr.s_addr == INADDR_ANY;
 }
 
 uint32_t NetAddress::get_ip() const {
-  return storage_.ss_family == AF_INET ? v4(storage_)->sin_addr.s_addr : 0;
+  return storage_.sin6_family == AF_INET ? v4(storage_)->sin_addr.s_addr : 0;
 }
 
 uint8_t NetAddress::get_ip_component(int n) const {
-  if (storage_.ss_family != AF_INET || n < 0 || n > 3) return 0;
+  if (storage_.sin6_family != AF_INET || n < 0 || n > 3) return 0;
   return reinterpret_cast<const uint8_t *>(&v4(storage_)->sin_addr.s_addr)[n];
 }
 
 void NetAddress::output(std::ostream &out) const { out << to_string(); }
 
-std::string NetAddress::to_string() const {
-  const bool v6 = storage_.ss_family == AF_INET6;
-  std::string out = v6 ? "[" : "";
-  out += get_ip_string();
-  out += v6 ? "]:" : ":";
-  out += std::to_string(get_port());
-  return out;
-}
+std::string NetAddress::to_string() const { return as_socket_address(*this).to_string(); }
 
 socklen_t NetAddress::get_sockaddr_len() const {
-  return storage_.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  return storage_.sin6_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
 }
 
 NetAddress NetAddress::get_resolved(size_t n) const {
   if (n >= resolved_.size()) return *this;
-  const sockaddr_storage &s = resolved_[n];
+  const Storage &s = resolved_[n];
   return NetAddress(reinterpret_cast<const sockaddr *>(&s), sizeof s);
 }
 
 namespace {
-auto key(const sockaddr_storage &s) {
+auto key(const Storage &s) {
   std::array<unsigned char, 16> bytes{};
   uint32_t scope = 0;
-  if (s.ss_family == AF_INET6) {
-    std::memcpy(bytes.data(), v6(s)->sin6_addr.s6_addr, 16);
-    scope = v6(s)->sin6_scope_id;
+  if (s.sin6_family == AF_INET6) {
+    std::memcpy(bytes.data(), s.sin6_addr.s6_addr, 16);
+    scope = s.sin6_scope_id;
   } else {
     std::memcpy(bytes.data(), &v4(s)->sin_addr.s_addr, 4);
   }
-  return std::make_tuple(s.ss_family, bytes, ntohs(v4(s)->sin_port), scope);
+  return std::make_tuple(s.sin6_family, bytes, ntohs(v4(s)->sin_port), scope);
 }
 }  // namespace
 

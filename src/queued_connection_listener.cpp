@@ -4,6 +4,7 @@
 #include "engine/engine.h"
 #include "engine/queue_wait.h"
 #include "engine/reader_core.h"
+#include "engine_bridge.h"
 #include "readiness_fd.h"
 
 namespace queuednet {
@@ -36,9 +37,9 @@ bool QueuedConnectionListener::get_new_connection(std::shared_ptr<Connection> &r
     core_->queue.readiness_idle([this] { return !core_->queue.empty(); });
     return false;
   }
-  rendezvous = std::move(item.rendezvous);
-  address = item.address;
-  new_connection = std::move(item.connection);
+  rendezvous = detail::handle_of(std::move(item.rendezvous));
+  address = detail::net_address(item.address);
+  new_connection = detail::handle_of(std::move(item.connection));
   return true;
 }
 

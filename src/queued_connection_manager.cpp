@@ -2,6 +2,7 @@
 #include "queuednet/queued_connection_manager.h"
 
 #include "engine/engine.h"
+#include "engine_bridge.h"
 #include "readiness_fd.h"
 
 namespace queuednet {
@@ -16,7 +17,11 @@ bool QueuedConnectionManager::reset_connection_available() const {
 }
 
 bool QueuedConnectionManager::get_reset_connection(std::shared_ptr<Connection> &connection) {
-  if (engine_->resets().pop(connection)) return true;
+  detail::ConnectionRef ref;
+  if (engine_->resets().pop(ref)) {
+    connection = detail::handle_of(std::move(ref));
+    return true;
+  }
   engine_->resets().readiness_idle([this] { return !engine_->resets().empty(); });
   return false;
 }

@@ -2,11 +2,11 @@
 #include "queuednet/queued_connection_reader.h"
 
 #include "copy_bytes.h"
-#include "engine/connection_core.h"
 #include "engine/engine.h"
 #include "engine/event_loop.h"
 #include "engine/queue_wait.h"
 #include "engine/reader_core.h"
+#include "engine_bridge.h"
 #include "readiness_fd.h"
 
 namespace queuednet {
@@ -37,7 +37,7 @@ bool QueuedConnectionReader::wait_for_data(double timeout) {
 // connection's input budget (see reader_front.h). `use` moves out what the caller keeps.
 template <class Use>
 bool QueuedConnectionReader::take(Use use) {
-  std::shared_ptr<Connection> resume;
+  detail::ConnectionRef resume;
   const bool taken = core_->front.take(
       core_->queue, engine_->polled() ? &engine_->waiting_datagrams() : nullptr,
       [this](uint64_t outstanding) { return core_->below_low_water(outstanding); }, &resume, use);
@@ -53,9 +53,9 @@ bool QueuedConnectionReader::get_data(NetDatagram &result) {
   return take([&](detail::QueuedDatagram &item) {
     fill(result, item);
     if (item.from_len == 0) {
-      result.set_peer_address(std::move(item.connection));
+      result.set_peer_address(detail::handle_of(std::move(item.connection)));
     } else {
-      result.set_sender(std::move(item.connection), NetAddress(item.from(), item.from_len));
+      result.set_sender(detail::handle_of(std::move(item.connection)), NetAddress(item.from(), item.from_len));
     }
   });
 }

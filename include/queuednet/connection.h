@@ -23,7 +23,6 @@ class ConnectionWriter;
 namespace detail {
 struct ConnectionCore;
 struct ConnectionAccess;
-class Engine;
 }  // namespace detail
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -77,12 +76,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   friend struct detail::ConnectionAccess;
-  friend class detail::Engine;
 
   explicit Connection(std::unique_ptr<detail::ConnectionCore> core);
   detail::ConnectionCore &core() const { return *core_; }
 
   std::unique_ptr<detail::ConnectionCore> core_;
+  NetAddress address_;  // the core's address, as the application sees it
 };
 
 /// Panda3D's PT(Connection): a shared_ptr with the rest of PointerTo's surface that ported code

@@ -50,7 +50,7 @@ class NetAddress {
   /// Byte n (0..3) of an IPv4 address; 0 when out of range or not IPv4.
   uint8_t get_ip_component(int n) const;
   /// AF_INET or AF_INET6.
-  int get_family() const { return storage_.ss_family; }
+  int get_family() const { return storage_.sin6_family; }
   /// Equal addresses (==) hash alike: the hash covers what == compares and nothing else.
   size_t get_hash() const;
   /// "a.b.c.d:port" or "[v6]:port".
@@ -71,8 +71,8 @@ class NetAddress {
   friend bool operator<(const NetAddress &a, const NetAddress &b);
 
  private:
-  sockaddr_storage storage_{};
-  std::vector<sockaddr_storage> resolved_;
+  sockaddr_in6 storage_{};  // holds a sockaddr_in when the family is AF_INET
+  std::vector<sockaddr_in6> resolved_;
 };
 
 std::ostream &operator<<(std::ostream &out, const NetAddress &addr);

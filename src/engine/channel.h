@@ -13,7 +13,6 @@
 #include "engine/connection_core.h"
 #include "engine/parked_input.h"
 #include "framing/tcp_frame_decoder.h"
-#include "queuednet/connection.h"
 
 namespace queuednet::detail {
 
@@ -21,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Channel {
   uint64_t id = 0;
-  std::shared_ptr<Connection> conn;
+  ConnectionRef conn;  // keeps the connection alive while the loop owns it
   ConnectionCore *core = nullptr;
   int fd = -1;
   ChannelKind kind = ChannelKind::stream;

@@ -1,5 +1,7 @@
-// Internal. The state of a Connection shared between application threads and the event loop
-// that owns it.
+// Internal. ConnectionCore: the state of a connection shared between application threads and
+// the event loop that owns it. The application's handle (the public Connection) owns the core;
+// the engine holds it through ConnectionRef, which shares the handle's ownership, so neither
+// outlives the other and the engine never names the public type.
 //
 // Application threads never touch the loop's channel. They record what they want here (bytes
 // to send, the reader or listener to feed, close, kill) and ask the loop to look at the
@@ -15,11 +17,15 @@
 #include <memory>
 #include <vector>
 
+#include "backends/backend.h"
 #include "engine/byte_buffer.h"
 #include "engine/output_policy.h"
+#include "engine/socket_address.h"
 #include "engine/spin_lock.h"
-#include "queuednet/connection.h"
-#include "queuednet/net_address.h"
+
+namespace queuednet {
+class Connection;
+}
 
 namespace queuednet::detail {
 
@@ -67,15 +73,27 @@ struct InputAccount {
   std::atomic<bool> paused{false};
 };
 
+struct ConnectionCore;
+// A strong reference to a connection, as the engine keeps one (in queues, requests, its
+// registry): it shares the ownership of the application's handle.
+using ConnectionRef = std::shared_ptr<ConnectionCore>;
+
 struct ConnectionCore {
-  ConnectionCore(const std::shared_ptr<Engine> &engine_, int fd_, Connection::Kind kind_, uint32_t loop_,
-                 NetAddress address_)
+  ConnectionCore(const std::shared_ptr<Engine> &engine_, int fd_, ChannelKind kind_, uint32_t loop_,
+                 const SocketAddress &address_)
       : engine(engine_), owner(engine_.get()), kind(kind_), loop_index(loop_), fd(fd_), address(address_) {}
+
+  // A reference to this core; null once its handle is gone. Any thread.
+  ConnectionRef ref() const { return self.lock(); }
 
   const std::weak_ptr<Engine> engine;
   const Engine *const owner;  // identity of the engine, for checks on the hot path
-  const Connection::Kind kind;
+  const ChannelKind kind;
   const uint32_t loop_index;  // the loop that owns it, for life
+  // The application's handle that owns this core, and a reference to the core through it; set
+  // once by wrap_in_handle, before the core is shared.
+  Connection *handle = nullptr;
+  std::weak_ptr<ConnectionCore> self;
 
   std::atomic<int> fd;  // -1 once closed (set under `output_lock` before the close)
   std::atomic<bool> reset_reported{false};
@@ -126,15 +144,14 @@ struct ConnectionCore {
   std::atomic<uint64_t> udp_failed_number{0};
   std::atomic<int> udp_failed_errno{0};
 
-  const NetAddress address;  // peer (stream) or local (listener, UDP)
+  const SocketAddress address;  // peer (stream) or local (listener, UDP)
 
   // Loop thread only.
   uint64_t channel_id = 0;  // 0: no channel yet (attached lazily by the owning loop)
 };
 
-// The library's access to a Connection's core.
-struct ConnectionAccess {
-  static ConnectionCore &core(const Connection &c) { return c.core(); }
-};
+// Defined by the public layer (connection.cpp): wraps a new core in the application's handle
+// and returns the engine's reference to it.
+ConnectionRef wrap_in_handle(std::unique_ptr<ConnectionCore> core);
 
 }  // namespace queuednet::detail

@@ -76,7 +76,7 @@ bool Engine::start(std::string *why) {
   return true;
 }
 
-std::shared_ptr<Connection> Engine::adopt(int fd, Connection::Kind kind, const NetAddress &address, std::string *why) {
+ConnectionRef Engine::adopt(int fd, ChannelKind kind, const SocketAddress &address, std::string *why) {
   if (shut_down_.load(std::memory_order_acquire)) {
     ::close(fd);
     *why = "the manager is shut down";
@@ -86,19 +86,19 @@ std::shared_ptr<Connection> Engine::adopt(int fd, Connection::Kind kind, const N
     ::close(fd);
     return nullptr;
   }
-  if (kind == Connection::Kind::tcp_stream && default_no_delay()) {
+  if (kind == ChannelKind::stream && default_no_delay()) {
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
   const uint32_t loop = next_loop_.fetch_add(1, std::memory_order_relaxed) % static_cast<uint32_t>(loops_.size());
   auto core = std::make_unique<ConnectionCore>(shared_from_this(), fd, kind, loop, address);
-  std::shared_ptr<Connection> c(new Connection(std::move(core)));
+  ConnectionRef c = wrap_in_handle(std::move(core));
   std::lock_guard lock(registry_mutex_);
   registry_.emplace(c.get(), c);
   return c;
 }
 
-bool Engine::unregister(const Connection *c) {
+bool Engine::unregister(const ConnectionCore *c) {
   std::lock_guard lock(registry_mutex_);
   return registry_.erase(c) > 0;
 }
@@ -118,13 +118,13 @@ size_t Engine::total_pending_output() const {
   return seen > settled ? static_cast<size_t>(seen - settled) : 0;
 }
 
-void Engine::report_reset(const std::shared_ptr<Connection> &c, uint32_t loop, const std::string &why) {
-  if (ConnectionAccess::core(*c).reset_reported.exchange(true)) return;
+void Engine::report_reset(const ConnectionRef &c, uint32_t loop, const std::string &why) {
+  if (c->reset_reported.exchange(true)) return;
   resets_reported_.fetch_add(1, std::memory_order_relaxed);
-  log(LogLevel::info, "lost connection " + ConnectionAccess::core(*c).address.to_string() + ": " + why);
+  log(LogLevel::info, "lost connection " + c->address.to_string() + ": " + why);
   // A half-closed connection stays registered (close_connection closes it) until its socket is.
-  if (ConnectionAccess::core(*c).fd.load() < 0) unregister(c.get());
-  if (!resets_.push(loop, std::shared_ptr<Connection>(c)) && resets_.dropped() == 1) {
+  if (c->fd.load() < 0) unregister(c.get());
+  if (!resets_.push(loop, ConnectionRef(c)) && resets_.dropped() == 1) {
     log(LogLevel::error, "QueuedConnectionManager reset queue full! reset reports are dropped (overflow flag set)");
   }
   resets_.notify_waiters();

@@ -20,7 +20,7 @@
 #include "engine/connection_core.h"
 #include "engine/loop_counters.h"
 #include "engine/result_queue.h"
-#include "queuednet/connection.h"
+#include "engine/socket_address.h"
 
 namespace queuednet {
 class ConnectionManager;
@@ -43,13 +43,14 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // has already started.
   bool request_threads(int n, std::string *why);
 
-  // Wraps an open socket in a Connection owned by the next loop and registers it (TCP streams
-  // get TCP_NODELAY unless the default is off). nullptr, with the socket closed and *why set,
-  // when the engine is shut down or its workers cannot start.
-  std::shared_ptr<Connection> adopt(int fd, Connection::Kind kind, const NetAddress &address, std::string *why);
-  EventLoop &loop_of(const Connection &c) { return *loops_[ConnectionAccess::core(c).loop_index]; }
+  // Wraps an open socket in a connection owned by the next loop (in the application's handle,
+  // wrap_in_handle) and registers it (TCP streams get TCP_NODELAY unless the default is off).
+  // nullptr, with the socket closed and *why set, when the engine is shut down or its workers
+  // cannot start.
+  ConnectionRef adopt(int fd, ChannelKind kind, const SocketAddress &address, std::string *why);
+  EventLoop &loop_of(const ConnectionCore &c) { return *loops_[c.loop_index]; }
   // True if it was registered (and is no longer).
-  bool unregister(const Connection *c);
+  bool unregister(const ConnectionCore *c);
   size_t num_registered() const;
   // Bytes writers accepted that the kernel has not taken yet, over every connection, as far
   // as the loops have seen them (a loop sees a send() when it next writes that connection).
@@ -58,8 +59,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // "nothing is waiting to be read" is this count being zero.
   std::atomic<int64_t> &waiting_datagrams() { return waiting_datagrams_; }
   // Loop thread: reports a connection lost (once), after its datagrams were queued.
-  void report_reset(const std::shared_ptr<Connection> &c, uint32_t loop, const std::string &why);
-  ResultQueue<std::shared_ptr<Connection>> &resets() { return resets_; }
+  void report_reset(const ConnectionRef &c, uint32_t loop, const std::string &why);
+  ResultQueue<ConnectionRef> &resets() { return resets_; }
 
   // Polled mode: one turn of the loop with this timeout; returns the number of socket events
   // handled, or -1 when another thread is turning it or the engine is shut down. Threaded
@@ -119,8 +120,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<uint32_t> next_loop_{0};
 
   mutable std::mutex registry_mutex_;
-  std::unordered_map<const Connection *, std::shared_ptr<Connection>> registry_;
-  ResultQueue<std::shared_ptr<Connection>> resets_;
+  std::unordered_map<const ConnectionCore *, ConnectionRef> registry_;
+  ResultQueue<ConnectionRef> resets_;
   std::atomic<int64_t> waiting_datagrams_{0};
   std::atomic<uint64_t> resets_reported_{0};
 

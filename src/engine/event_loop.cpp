@@ -17,15 +17,6 @@ namespace {
 constexpr size_t kRequestBatch = 64;
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
-ChannelKind channel_kind(Connection::Kind k) {
-  switch (k) {
-    case Connection::Kind::tcp_listener: return ChannelKind::listener;
-    case Connection::Kind::udp: return ChannelKind::datagram;
-    case Connection::Kind::tcp_stream: break;
-  }
-  return ChannelKind::stream;
-}
-
 }  // namespace
 
 EventLoop::EventLoop(Engine &engine, uint32_t index, std::unique_ptr<Backend> backend)
@@ -56,14 +47,14 @@ EventLoop::~EventLoop() {
 
 // --- requests from any thread -----------------------------------------------------------------
 
-void EventLoop::sync(const std::shared_ptr<Connection> &c) {
+void EventLoop::sync(const ConnectionRef &c) {
   if (in_loop()) {  // from a callback on the loop's own thread
     enqueue(c);
     return;
   }
   if (!threaded_ && try_enter()) {
     drain_requests();
-    apply(c);
+    apply(*c);
     backend_->submit(*this);
     leave();
     return;
@@ -71,16 +62,15 @@ void EventLoop::sync(const std::shared_ptr<Connection> &c) {
   post(c);
 }
 
-void EventLoop::write_rule(const std::shared_ptr<Connection> &c, bool need_sync) {
+void EventLoop::write_rule(ConnectionCore &core, bool need_sync) {
   if (threaded_) {
-    if (need_sync) enqueue(c);
+    if (need_sync) enqueue(core.ref());
     // The application has taken every datagram of this connection: this is (likely) its last
     // answer for now, so the worker should write it. Otherwise more answers are coming.
-    if (ConnectionAccess::core(*c).input.outstanding() == 0) wake_worker();
+    if (core.input.outstanding() == 0) wake_worker();
     return;
   }
   // Polled mode. Mid-drain, a connection already marked has nothing to do here.
-  ConnectionCore &core = ConnectionAccess::core(*c);
   const int64_t waiting_datagrams = waiting_.load(std::memory_order_relaxed);
   const size_t queued = core.queued_bytes();
   const size_t held = drain_held_.load(std::memory_order_relaxed);
@@ -88,11 +78,11 @@ void EventLoop::write_rule(const std::shared_ptr<Connection> &c, bool need_sync)
   const bool waiting = waiting_datagrams > 0;
   const bool eager = queued >= kEagerFlushBytes;
   if (!try_enter()) {  // another thread turns the loop: it writes at the end of its turn
-    if (need_sync) post(c);
+    if (need_sync) post(core.ref());
     return;
   }
   drain_requests();
-  if (need_sync) apply(c);
+  if (need_sync) apply(core);
   Channel *ch = find(core.channel_id);
   // No sync asked for: a write in flight or a full socket may keep the loop from taking
   // `pending` for a while, so it counts the send here.
@@ -107,7 +97,7 @@ void EventLoop::write_rule(const std::shared_ptr<Connection> &c, bool need_sync)
   leave();
 }
 
-void EventLoop::flush(const std::shared_ptr<Connection> &c) {
+void EventLoop::flush(const ConnectionRef &c) {
   if (threaded_) {
     post(c);
     return;
@@ -117,8 +107,8 @@ void EventLoop::flush(const std::shared_ptr<Connection> &c) {
     return;
   }
   drain_requests();
-  apply(c);
-  if (Channel *ch = find(ConnectionAccess::core(*c).channel_id)) write(*ch);
+  apply(*c);
+  if (Channel *ch = find(c->channel_id)) write(*ch);
   backend_->submit(*this);
   leave();
 }
@@ -135,13 +125,13 @@ void EventLoop::application_idle() {
   leave();
 }
 
-void EventLoop::enqueue(const std::shared_ptr<Connection> &c) {
-  requests_.enqueue(c);
+void EventLoop::enqueue(ConnectionRef c) {
+  requests_.enqueue(std::move(c));
   num_requests_.fetch_add(1, std::memory_order_release);
 }
 
-void EventLoop::post(const std::shared_ptr<Connection> &c) {
-  enqueue(c);
+void EventLoop::post(ConnectionRef c) {
+  enqueue(std::move(c));
   wake_worker();
 }
 
@@ -164,7 +154,7 @@ void EventLoop::drain_requests() {
   while ((n = requests_.try_dequeue_bulk(request_batch_.data(), request_batch_.size())) > 0) {
     num_requests_.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
     for (size_t i = 0; i < n; ++i) {
-      apply(request_batch_[i]);
+      apply(*request_batch_[i]);
       request_batch_[i].reset();
     }
   }
@@ -216,26 +206,24 @@ int EventLoop::next_timeout(int requested) {
 
 // --- channels and requests ----------------------------------------------------------------
 
-Channel *EventLoop::channel_for(const std::shared_ptr<Connection> &c) {
-  ConnectionCore &core = ConnectionAccess::core(*c);
+Channel *EventLoop::channel_for(ConnectionCore &core) {
   if (Channel *ch = find(core.channel_id)) return ch;
   const int fd = core.fd.load();
   if (fd < 0) return nullptr;  // closed
   Channel &ch = channels_.create();
-  ch.conn = c;
+  ch.conn = core.ref();
   ch.core = &core;
   ch.fd = fd;
-  ch.kind = channel_kind(core.kind);
+  ch.kind = core.kind;
   core.channel_id = ch.id;
   backend_->add(ch.id, fd, ch.kind);
   num_channels_.fetch_add(1);
   return &ch;
 }
 
-void EventLoop::apply(const std::shared_ptr<Connection> &c) {
-  Channel *ch = channel_for(c);
+void EventLoop::apply(ConnectionCore &core) {
+  Channel *ch = channel_for(core);
   if (ch == nullptr) return;
-  ConnectionCore &core = *ch->core;
   bool kill, has_output;
   {
     std::lock_guard lock(core.output_lock);

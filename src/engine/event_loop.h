@@ -71,10 +71,10 @@ class EventLoop final : public BackendEvents {
   // --- Any thread ---------------------------------------------------------------------------
   // Asks the loop to apply what the connection's core now requests (reader or listener,
   // close, kill, output).
-  void sync(const std::shared_ptr<Connection> &c);
+  void sync(const ConnectionRef &c);
   // A writer appended `bytes` of output to `c` (need_sync: it was not marked yet). Applies the
-  // write rule.
-  void output_queued(const std::shared_ptr<Connection> &c, bool need_sync, size_t bytes) {
+  // write rule. The caller holds a reference to `c`.
+  void output_queued(ConnectionCore &c, bool need_sync, size_t bytes) {
     if (!threaded_) {
       // A hint, not a count: concurrent senders may lose an update (no locked instruction).
       const size_t held = drain_held_.load(std::memory_order_relaxed) + bytes;
@@ -82,14 +82,14 @@ class EventLoop final : public BackendEvents {
       // Polled mode, in the middle of a drain, to a connection already marked: its write waits
       // for the end of the drain (output_policy.h). Most sends stop here.
       if (write_waits_for_drain(need_sync, waiting_.load(std::memory_order_relaxed),
-                                ConnectionAccess::core(*c).queued_bytes(), held)) {
+                                c.queued_bytes(), held)) {
         return;
       }
     }
     write_rule(c, need_sync);
   }
   // Writes the connection's output now (polled) or makes the worker write it at once.
-  void flush(const std::shared_ptr<Connection> &c);
+  void flush(const ConnectionRef &c);
   // Threaded mode: the application is going idle; a worker with requests waiting handles them.
   void application_idle();
 
@@ -139,9 +139,9 @@ class EventLoop final : public BackendEvents {
 
   // Turning (event_loop.cpp; the polled and worker drivers in loop_drivers.cpp).
   void run(BackendId kind);
-  void write_rule(const std::shared_ptr<Connection> &c, bool need_sync);  // output_queued's other cases
-  void enqueue(const std::shared_ptr<Connection> &c);  // a request for a later drain
-  void post(const std::shared_ptr<Connection> &c);     // ... and wake the worker
+  void write_rule(ConnectionCore &c, bool need_sync);  // output_queued's other cases
+  void enqueue(ConnectionRef c);  // a request for a later drain
+  void post(ConnectionRef c);     // ... and wake the worker
   void wake_worker();
   bool in_loop() const;
   // Polled mode: takes the turn if nobody has it (and this thread is not inside it already).
@@ -166,8 +166,8 @@ class EventLoop final : public BackendEvents {
     Channel *ch = channels_.get(id);
     return ch == nullptr || ch->dead ? nullptr : ch;
   }
-  Channel *channel_for(const std::shared_ptr<Connection> &c);
-  void apply(const std::shared_ptr<Connection> &c);
+  Channel *channel_for(ConnectionCore &c);
+  void apply(ConnectionCore &c);
   void update_reading(Channel &ch);
   void set_reading(Channel &ch, bool on);
   void add_timer(Channel &ch, Clock::time_point deadline);
@@ -248,7 +248,7 @@ class EventLoop final : public BackendEvents {
   std::atomic<WakeTimer *> wake_timer_{nullptr};
 
   // Requests from other threads: connections to look at. Order does not matter (see sync).
-  HandOffQueue<std::shared_ptr<Connection>> requests_;
+  HandOffQueue<ConnectionRef> requests_;
   std::atomic<int64_t> num_requests_{0};  // requests queued and not yet drained: skips empty drains
   std::atomic<bool> sleeping_{false};  // blocked in the backend: a post must wake it
   std::atomic<bool> stopping_{false};
@@ -257,7 +257,7 @@ class EventLoop final : public BackendEvents {
   // Loop thread only.
   ChannelTable channels_;
   std::atomic<size_t> num_channels_{0};
-  std::vector<std::shared_ptr<Connection>> request_batch_;  // drain_requests' storage, reused
+  std::vector<ConnectionRef> request_batch_;  // drain_requests' storage, reused
   std::vector<uint64_t> dirty_;
   std::vector<uint64_t> flushing_;
   std::vector<uint64_t> timed_;

@@ -180,7 +180,7 @@ bool EventLoop::receive_packet(Channel &ch, const unsigned char *data, size_t si
       count(counters_.bad_datagrams);
       if (reader.bad_udp_datagrams.fetch_add(1, std::memory_order_relaxed) == 0 || log_enabled(LogLevel::debug)) {
         log(LogLevel::warning, "ignoring invalid UDP datagram of " + std::to_string(size) + " byte(s) from " +
-                                   NetAddress(from, len).to_string() + " (short or bad checksum; counted)");
+                                   SocketAddress(from, len).to_string() + " (short or bad checksum; counted)");
       }
       return true;
     }
@@ -313,12 +313,12 @@ void EventLoop::release_delayed() {
   const auto now = Clock::now();
   DelayLine::Item item;
   while (delayed_.pop_due(now, item)) {
-    const std::shared_ptr<Connection> conn = item.datagram.connection;
+    const ConnectionRef conn = item.datagram.connection;
     if (!item.reader) {
       engine_.report_reset(conn, index_, item.why);
       continue;
     }
-    ConnectionCore &core = ConnectionAccess::core(*conn);
+    ConnectionCore &core = *conn;
     const uint64_t unit = InputAccount::unit(item.datagram.size);
     bool pushed = false;
     {
@@ -351,7 +351,7 @@ bool EventLoop::on_accept(uint64_t id, int fd) {
   }
   ++activity_;
   ConnectionCore &rendezvous = *ch->core;
-  const NetAddress peer = peer_address(fd);
+  const SocketAddress peer = peer_address(fd);
   std::unique_lock lock(rendezvous.member_lock);
   std::shared_ptr<ListenerCore> listener = rendezvous.listener;
   if (!listener) {
@@ -361,7 +361,7 @@ bool EventLoop::on_accept(uint64_t id, int fd) {
     return false;
   }
   std::string why;
-  std::shared_ptr<Connection> conn = engine_.adopt(fd, Connection::Kind::tcp_stream, peer, &why);
+  ConnectionRef conn = engine_.adopt(fd, ChannelKind::stream, peer, &why);
   if (!conn) return false;  // shutting down: adopt closed it
   log(LogLevel::info, "accepted connection from " + peer.to_string());
   count(counters_.accepted);
@@ -372,7 +372,7 @@ bool EventLoop::on_accept(uint64_t id, int fd) {
       log(LogLevel::error, "QueuedConnectionListener queue full! new connections are closed (overflow flag set)");
     }
     engine_.unregister(conn.get());
-    ConnectionAccess::core(*conn).close_requested.store(true);
+    conn->close_requested.store(true);
     engine_.loop_of(*conn).sync(conn);
     return true;
   }

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "copy_bytes.h"
-#include "queuednet/connection.h"
+#include "engine/connection_core.h"
 
 namespace queuednet::detail {
 
@@ -28,7 +28,7 @@ struct QueuedDatagram {
 
   QueuedDatagram() {}
   // `from` is the UDP sender (nullptr for a stream datagram).
-  QueuedDatagram(const std::shared_ptr<Connection> &c, const unsigned char *data, size_t n,
+  QueuedDatagram(const ConnectionRef &c, const unsigned char *data, size_t n,
                  const sockaddr *from = nullptr, socklen_t from_len = 0)
       : connection(c) {
     set(data, n, from, from_len);
@@ -64,7 +64,7 @@ struct QueuedDatagram {
   // The UDP sender, or nullptr for a stream datagram (from_len 0).
   const sockaddr *from() const { return from_len > 0 ? reinterpret_cast<const sockaddr *>(inline_) : nullptr; }
 
-  std::shared_ptr<Connection> connection;
+  ConnectionRef connection;
   uint32_t size = 0;     // payload bytes
   uint8_t from_len = 0;  // 0: a TCP datagram (its address is the connection's peer)
 

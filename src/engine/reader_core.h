@@ -16,40 +16,39 @@
 #include "engine/queued_datagram.h"
 #include "engine/reader_front.h"
 #include "engine/result_queue.h"
+#include "engine/socket_address.h"
 #include "framing/frame_config.h"
-#include "queuednet/connection.h"
-#include "queuednet/net_address.h"
 
 namespace queuednet::detail {
 
 // Membership shared by readers and listeners; does not keep connections alive. Any thread.
 class MemberSet {
  public:
-  bool add(const std::shared_ptr<Connection> &c) {
+  bool add(const ConnectionRef &c) {
     std::lock_guard lock(mutex_);
     return members_.emplace(c.get(), c).second;
   }
-  std::vector<std::shared_ptr<Connection>> take_all() {
+  std::vector<ConnectionRef> take_all() {
     std::lock_guard lock(mutex_);
-    std::vector<std::shared_ptr<Connection>> out;
+    std::vector<ConnectionRef> out;
     for (auto &[raw, weak] : members_) {
       if (auto c = weak.lock()) out.push_back(std::move(c));
     }
     members_.clear();
     return out;
   }
-  bool remove(const Connection *c) {
+  bool remove(const ConnectionCore *c) {
     std::lock_guard lock(mutex_);
     return members_.erase(c) > 0;
   }
-  bool contains(const Connection *c) const {
+  bool contains(const ConnectionCore *c) const {
     std::lock_guard lock(mutex_);
     return members_.count(c) > 0;
   }
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_map<const Connection *, std::weak_ptr<Connection>> members_;
+  std::unordered_map<const ConnectionCore *, std::weak_ptr<ConnectionCore>> members_;
 };
 
 inline constexpr uint64_t kDefaultBudgetDatagrams = 1024;
@@ -102,9 +101,9 @@ struct ReaderCore {
 };
 
 struct ListenerItem {
-  std::shared_ptr<Connection> rendezvous;
-  NetAddress address;
-  std::shared_ptr<Connection> connection;
+  ConnectionRef rendezvous;
+  SocketAddress address;
+  ConnectionRef connection;
 };
 
 struct ListenerCore {

@@ -58,12 +58,12 @@ class ReaderFront {
   // any lock.
   template <class BelowLowWater, class Use>
   bool take(ResultQueue<QueuedDatagram> &queue, std::atomic<int64_t> *waiting, BelowLowWater below_low_water,
-            std::shared_ptr<Connection> *resume, Use use) {
+            ConnectionRef *resume, Use use) {
     if (shared_.load(std::memory_order_acquire)) {
       bool taken = false;
       if (take_direct(queue, waiting, below_low_water, resume, use, &taken)) return taken;
     }
-    std::shared_ptr<Connection> drop;  // what the caller left of the connection, let go after the lock
+    ConnectionRef drop;  // what the caller left of the connection, let go after the lock
     std::unique_lock lock(lock_, std::try_to_lock);
     if (!lock.owns_lock()) {
       shared_.store(true, std::memory_order_release);  // another consumer is in the front
@@ -99,7 +99,7 @@ class ReaderFront {
   // being refilled (then false: take it from the front). *taken: whether one was taken.
   template <class BelowLowWater, class Use>
   bool take_direct(ResultQueue<QueuedDatagram> &queue, std::atomic<int64_t> *waiting, BelowLowWater below_low_water,
-                   std::shared_ptr<Connection> *resume, Use &use, bool *taken) {
+                   ConnectionRef *resume, Use &use, bool *taken) {
     direct_.add(1, std::memory_order_seq_cst);
     if (!shared_.load(std::memory_order_seq_cst) || refilling_.load(std::memory_order_seq_cst) ||
         available_.load(std::memory_order_seq_cst) != 0) {
@@ -120,9 +120,8 @@ class ReaderFront {
 
   // Adds `units` to what the application took of `c`'s input.
   template <class BelowLowWater>
-  static void settle(const std::shared_ptr<Connection> &c, uint64_t units, BelowLowWater below_low_water,
-                     std::shared_ptr<Connection> *resume) {
-    ConnectionCore &core = ConnectionAccess::core(*c);
+  static void settle(const ConnectionRef &c, uint64_t units, BelowLowWater below_low_water, ConnectionRef *resume) {
+    ConnectionCore &core = *c;
     core.input.consumed.fetch_add(units, std::memory_order_seq_cst);
     // Back under half the budget: the loop may read the connection again.
     if (core.input.paused.load(std::memory_order_seq_cst) && below_low_water(core.input.outstanding()) &&

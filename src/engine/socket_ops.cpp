@@ -17,23 +17,22 @@ namespace {
 
 std::error_code last_errno() { return {errno, std::generic_category()}; }
 
-NetAddress address_from(int fd, bool peer) {
+SocketAddress address_from(int fd, bool peer) {
   sockaddr_storage s{};
   socklen_t len = sizeof s;
   const int rc = peer ? ::getpeername(fd, reinterpret_cast<sockaddr *>(&s), &len)
                       : ::getsockname(fd, reinterpret_cast<sockaddr *>(&s), &len);
-  if (rc != 0) return NetAddress();
-  return NetAddress(reinterpret_cast<sockaddr *>(&s), len);
+  if (rc != 0) return SocketAddress();
+  return SocketAddress(reinterpret_cast<sockaddr *>(&s), len);
 }
 
-sockaddr_in6 mapped(const NetAddress &v4addr) {
+sockaddr_in6 mapped(const SocketAddress &v4addr) {
   sockaddr_in6 a6{};
   a6.sin6_family = AF_INET6;
-  a6.sin6_port = htons(static_cast<uint16_t>(v4addr.get_port()));
+  a6.sin6_port = htons(static_cast<uint16_t>(v4addr.port()));
   a6.sin6_addr.s6_addr[10] = 0xff;
   a6.sin6_addr.s6_addr[11] = 0xff;
-  const uint32_t ip = v4addr.get_ip();
-  std::memcpy(a6.sin6_addr.s6_addr + 12, &ip, 4);
+  std::memcpy(a6.sin6_addr.s6_addr + 12, &reinterpret_cast<const sockaddr_in *>(v4addr.get())->sin_addr, 4);
   return a6;
 }
 
@@ -72,14 +71,16 @@ int bind_any(int type, int port, bool reuse_port, std::error_code &ec) {
     if (ec.value() != EADDRNOTAVAIL && ec.value() != EAFNOSUPPORT) return -1;
     ec.clear();
   }
-  NetAddress any;
-  any.set_any(port);
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  any.sin_addr.s_addr = htonl(INADDR_ANY);
+  any.sin_port = htons(static_cast<uint16_t>(port));
   fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     ec = last_errno();
     return -1;
   }
-  if (!set_bind_options(fd, type, reuse_port, ec) || ::bind(fd, any.get_sockaddr(), any.get_sockaddr_len()) != 0) {
+  if (!set_bind_options(fd, type, reuse_port, ec) || ::bind(fd, reinterpret_cast<const sockaddr *>(&any), sizeof any) != 0) {
     if (!ec) ec = last_errno();
     ::close(fd);
     return -1;
@@ -87,13 +88,13 @@ int bind_any(int type, int port, bool reuse_port, std::error_code &ec) {
   return fd;
 }
 
-int bind_to(int type, const NetAddress &addr, bool reuse_port, std::error_code &ec) {
-  const int fd = ::socket(addr.get_family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+int bind_to(int type, const SocketAddress &addr, bool reuse_port, std::error_code &ec) {
+  const int fd = ::socket(addr.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     ec = last_errno();
     return -1;
   }
-  if (!set_bind_options(fd, type, reuse_port, ec) || ::bind(fd, addr.get_sockaddr(), addr.get_sockaddr_len()) != 0) {
+  if (!set_bind_options(fd, type, reuse_port, ec) || ::bind(fd, addr.get(), addr.length()) != 0) {
     if (!ec) ec = last_errno();
     ::close(fd);
     return -1;
@@ -103,11 +104,11 @@ int bind_to(int type, const NetAddress &addr, bool reuse_port, std::error_code &
 
 }  // namespace
 
-NetAddress peer_address(int fd) { return address_from(fd, true); }
-NetAddress local_address(int fd) { return address_from(fd, false); }
+SocketAddress peer_address(int fd) { return address_from(fd, true); }
+SocketAddress local_address(int fd) { return address_from(fd, false); }
 
-int open_tcp_listener(const NetAddress &addr, bool dual_stack, int backlog, bool reuse_port, std::error_code &ec) {
-  const int fd = dual_stack ? bind_any(SOCK_STREAM, addr.get_port(), reuse_port, ec)
+int open_tcp_listener(const SocketAddress &addr, bool dual_stack, int backlog, bool reuse_port, std::error_code &ec) {
+  const int fd = dual_stack ? bind_any(SOCK_STREAM, addr.port(), reuse_port, ec)
                             : bind_to(SOCK_STREAM, addr, reuse_port, ec);
   if (fd < 0) return -1;
   if (::listen(fd, backlog > 0 ? backlog : SOMAXCONN) != 0) {
@@ -118,13 +119,13 @@ int open_tcp_listener(const NetAddress &addr, bool dual_stack, int backlog, bool
   return fd;
 }
 
-int connect_tcp(const NetAddress &addr, int timeout_ms, std::error_code &ec) {
-  const int fd = ::socket(addr.get_family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+int connect_tcp(const SocketAddress &addr, int timeout_ms, std::error_code &ec) {
+  const int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     ec = last_errno();
     return -1;
   }
-  if (::connect(fd, addr.get_sockaddr(), addr.get_sockaddr_len()) == 0) return fd;
+  if (::connect(fd, addr.get(), addr.length()) == 0) return fd;
   if (errno != EINPROGRESS) {
     ec = last_errno();
     ::close(fd);
@@ -150,7 +151,7 @@ int connect_tcp(const NetAddress &addr, int timeout_ms, std::error_code &ec) {
   }
 }
 
-int open_udp(const NetAddress *addr, int port, bool for_broadcast, bool reuse_port, std::error_code &ec) {
+int open_udp(const SocketAddress *addr, int port, bool for_broadcast, bool reuse_port, std::error_code &ec) {
   int fd;
   if (addr != nullptr) {
     fd = bind_to(SOCK_DGRAM, *addr, reuse_port, ec);
@@ -164,14 +165,13 @@ int open_udp(const NetAddress *addr, int port, bool for_broadcast, bool reuse_po
   return fd;
 }
 
-socklen_t destination_for(const NetAddress &to, int socket_family, sockaddr_in6 &out) {
-  if (socket_family == AF_INET6 && to.get_family() == AF_INET) {
+socklen_t destination_for(const SocketAddress &to, int socket_family, sockaddr_in6 &out) {
+  if (socket_family == AF_INET6 && to.family() == AF_INET) {
     out = mapped(to);
     return sizeof(sockaddr_in6);
   }
-  const socklen_t len = to.get_sockaddr_len();
-  std::memcpy(&out, to.get_sockaddr(), len);
-  return len;
+  out = to.raw();
+  return to.length();
 }
 
 bool set_int_option(int fd, int level, int name, int value, std::error_code &ec) {

@@ -1,0 +1,56 @@
+// Internal. The public layer's bridge to the engine's own types: the application's handle
+// (Connection) and the engine's reference to its core (ConnectionRef, which shares the handle's
+// ownership); NetAddress and the engine's SocketAddress.
+// Thread safety: as std::shared_ptr; the address functions, any thread.
+#pragma once
+
+#include <memory>
+#include <utility>
+
+#include "engine/connection_core.h"
+#include "engine/socket_address.h"
+#include "queuednet/connection.h"
+#include "queuednet/net_address.h"
+
+namespace queuednet::detail {
+
+struct ConnectionAccess {
+  static ConnectionCore &core(const Connection &c) { return c.core(); }
+  static Connection *make(std::unique_ptr<ConnectionCore> core) { return new Connection(std::move(core)); }
+};
+
+// The engine's reference to `c`'s core (null for null).
+inline ConnectionRef ref_of(const std::shared_ptr<Connection> &c) {
+  return c ? ConnectionRef(c, &ConnectionAccess::core(*c)) : nullptr;
+}
+// The application's handle of the core `r` refers to (null for null).
+inline std::shared_ptr<Connection> handle_of(const ConnectionRef &r) {
+  return r ? std::shared_ptr<Connection>(r, r->handle) : nullptr;
+}
+inline std::shared_ptr<Connection> handle_of(ConnectionRef &&r) {
+  Connection *h = r ? r->handle : nullptr;
+  return std::shared_ptr<Connection>(std::move(r), h);
+}
+
+
+inline ChannelKind channel_kind(Connection::Kind k) {
+  switch (k) {
+    case Connection::Kind::tcp_listener: return ChannelKind::listener;
+    case Connection::Kind::udp: return ChannelKind::datagram;
+    case Connection::Kind::tcp_stream: break;
+  }
+  return ChannelKind::stream;
+}
+inline Connection::Kind connection_kind(ChannelKind k) {
+  switch (k) {
+    case ChannelKind::listener: return Connection::Kind::tcp_listener;
+    case ChannelKind::datagram: return Connection::Kind::udp;
+    case ChannelKind::stream: break;
+  }
+  return Connection::Kind::tcp_stream;
+}
+
+inline SocketAddress socket_address(const NetAddress &a) { return SocketAddress(a.get_sockaddr(), a.get_sockaddr_len()); }
+inline NetAddress net_address(const SocketAddress &a) { return NetAddress(a.get(), a.length()); }
+
+}  // namespace queuednet::detail
