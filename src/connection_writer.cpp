@@ -2,6 +2,8 @@
 // when the bytes are written is the owning loop's write rule (event_loop.h).
 #include "queuednet/connection_writer.h"
 
+#include <algorithm>
+
 #include "component_threads.h"
 #include "engine/engine.h"
 #include "engine_bridge.h"
@@ -166,6 +168,7 @@ bool ConnectionWriter::too_large(size_t size, const detail::FrameConfig &config)
       if (core.output_high_water.load(std::memory_order_relaxed) != admit.limits.high_water) {
         core.output_high_water.store(admit.limits.high_water, std::memory_order_relaxed);
       }
+      if (core.pending.capacity() == 0) core.pending.reserve(std::max<size_t>(core.pending_hint, frame));
       detail::write_tcp_frame(core.pending.append(frame), data, size, config);
       detail::count(core.datagrams_out);  // under the lock: no locked instruction
       detail::count(core.bytes_out, frame);

@@ -67,8 +67,9 @@ TEST(BufferPool, TrimFreesTheLargestBlocksFirstDownToTheReserve) {
   EXPECT_EQ(pool.kept_bytes(), 0u);
 }
 
-TEST(BufferPool, PooledClassesArePowersOfTwoFrom4KiBTo1MiB) {
-  EXPECT_FALSE(BufferPool::pooled(2048));
+TEST(BufferPool, PooledClassesArePowersOfTwoFrom256BTo1MiB) {
+  EXPECT_FALSE(BufferPool::pooled(128));
+  EXPECT_TRUE(BufferPool::pooled(256));
   EXPECT_TRUE(BufferPool::pooled(4096));
   EXPECT_FALSE(BufferPool::pooled(6144));
   EXPECT_TRUE(BufferPool::pooled(size_t{1} << 20));
@@ -78,7 +79,7 @@ TEST(BufferPool, PooledClassesArePowersOfTwoFrom4KiBTo1MiB) {
 TEST(ByteBuffer, KeepsItsBytesAcrossEveryKindOfStorage) {
   ByteBuffer buffer;
   std::vector<unsigned char> expected;
-  // 256 B (malloc) .. 1 MiB (pooled) .. 4 MiB (malloc again), in odd-sized appends.
+  // 256 B .. 1 MiB (pooled) .. 4 MiB (malloc), in odd-sized appends.
   for (size_t n = 0; expected.size() < (size_t{3} << 20); n = (n * 7 + 1013) % 70001) {
     std::vector<unsigned char> chunk(n);
     for (size_t i = 0; i < n; ++i) chunk[i] = static_cast<unsigned char>(expected.size() + i);

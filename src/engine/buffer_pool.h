@@ -1,11 +1,14 @@
-// Internal. BufferPool: blocks of 4 KiB to 1 MiB, in power-of-two classes, kept for reuse when a
+// Internal. BufferPool: blocks of 256 B to 1 MiB, in power-of-two classes, kept for reuse when a
 // ByteBuffer lets go of them instead of being returned to malloc.
 //
 // Output and parked-input buffers grow with a connection's traffic and die with it. Under
 // churn, thousands of such blocks a second went back to malloc and were asked for again, among
 // the connections' small long-lived objects; glibc's main heap then kept growing while what was
 // in use stayed flat (a polled server under bench/soak.sh; docs/architecture.md). A kept block
-// is reused whole by the next buffer of its class. The pool keeps at most its limit (the
+// is reused whole by the next buffer of its class. The small classes serve output buffers,
+// which a quiet connection gives back after every write (EventLoop::take_pending) and takes
+// again at its next send: from the pool, that round trip costs two short locked sections where
+// malloc's cache, overflowing with hundreds of connections, cost hundreds of instructions. The pool keeps at most its limit (the
 // global one: kKeepBytes); what is given back past it goes to free(), and HeapTrim
 // (heap_trim.h) brings it down to a reserve every few seconds.
 // Thread contract: any thread (a spin lock per class).
@@ -22,7 +25,7 @@ namespace queuednet::detail {
 
 class BufferPool {
  public:
-  static constexpr size_t kMinBytes = size_t{1} << 12;
+  static constexpr size_t kMinBytes = size_t{1} << 8;
   static constexpr size_t kMaxBytes = size_t{1} << 20;
   static constexpr size_t kKeepBytes = size_t{32} << 20;
 
@@ -48,7 +51,7 @@ class BufferPool {
   size_t kept_bytes() const { return kept_.load(std::memory_order_relaxed); }
 
  private:
-  static constexpr size_t kClasses = 9;  // 4 KiB .. 1 MiB
+  static constexpr size_t kClasses = 13;  // 256 B .. 1 MiB
   static size_t class_of(size_t bytes);
 
   struct alignas(64) Class {  // one cache line each: loops and writers use different classes

@@ -1,8 +1,8 @@
 // Internal. ByteBuffer: a growable byte array for framed output and parked input. Unlike
 // std::vector it never zero-fills what it is about to overwrite: append(n) hands out room for n
 // more bytes, so framing a datagram is a header store and one copy, with no per-byte capacity
-// checks. Its capacity is 256 bytes times a power of two; storage of 4 KiB to 1 MiB comes from
-// and goes back to BufferPool::global() (buffer_pool.h), the rest from malloc.
+// checks. Its capacity is 256 bytes times a power of two; storage up to 1 MiB comes from and
+// goes back to BufferPool::global() (buffer_pool.h), larger storage from malloc.
 // Thread contract: none of its own; the owner's lock (ConnectionCore::output_lock) or its loop.
 #pragma once
 
@@ -51,6 +51,10 @@ class ByteBuffer {
   }
   static constexpr size_t kKeepCapacity = size_t{4} << 10;
 
+  // Storage for at least `n` bytes, in one allocation.
+  void reserve(size_t n) {
+    if (capacity_ < n) grow(n);
+  }
   // Room for `n` more bytes at the end, which the caller fills; valid until the next append.
   unsigned char *append(size_t n) {
     if (capacity_ - size_ < n) grow(size_ + n);

@@ -66,8 +66,8 @@ struct InputAccount {
     return delivered.load(std::memory_order_acquire) - consumed.load(std::memory_order_acquire);
   }
 
-  alignas(64) std::atomic<uint64_t> delivered{0};  // the owning loop, before it pushes
-  alignas(64) std::atomic<uint64_t> consumed{0};   // the threads that take the datagrams
+  std::atomic<uint64_t> delivered{0};  // the owning loop, before it pushes
+  std::atomic<uint64_t> consumed{0};   // the threads that take the datagrams
   // The loop stopped reading the connection because `outstanding` passed the reader's budget;
   // the consumer that brings it back under half the budget clears it and syncs the loop.
   std::atomic<bool> paused{false};
@@ -81,73 +81,75 @@ using ConnectionRef = std::shared_ptr<ConnectionCore>;
 struct ConnectionCore {
   ConnectionCore(const std::shared_ptr<Engine> &engine_, int fd_, ChannelKind kind_, uint32_t loop_,
                  const SocketAddress &address_)
-      : engine(engine_), owner(engine_.get()), kind(kind_), loop_index(loop_), fd(fd_), address(address_) {}
+      : owner(engine_.get()), kind(kind_), loop_index(loop_), fd(fd_), engine(engine_), address(address_) {}
 
   // A reference to this core; null once its handle is gone. Any thread.
   ConnectionRef ref() const { return self.lock(); }
-
-  const std::weak_ptr<Engine> engine;
-  const Engine *const owner;  // identity of the engine, for checks on the hot path
-  const ChannelKind kind;
-  const uint32_t loop_index;  // the loop that owns it, for life
-  // The application's handle that owns this core, and a reference to the core through it; set
-  // once by wrap_in_handle, before the core is shared.
-  Connection *handle = nullptr;
-  std::weak_ptr<ConnectionCore> self;
-
-  std::atomic<int> fd;  // -1 once closed (set under `output_lock` before the close)
-  std::atomic<bool> reset_reported{false};
-  std::atomic<bool> close_requested{false};
-  std::atomic<bool> attached{false};  // to a reader or a listener: a connection feeds at most one
-
-  // Output accounting, with no locked instruction: writers add what send() accepted (under
-  // `output_lock`, so each add is a plain load and store), the owning loop adds what the kernel took
-  // or what was discarded (bytes_settled, below with the loop's other counters). The
-  // difference is what is still queued. Readable from any thread.
-  std::atomic<uint64_t> datagrams_out{0};  // accepted by send(), with their framed bytes
-  std::atomic<uint64_t> bytes_out{0};
-  // The high-water mark of the writer that last sent to it: the loop stops reading a stream
-  // whose queued output reached it (EventLoop::check_output_pressure).
-  std::atomic<size_t> output_high_water{kDefaultOutputHighWater};
+  // Bytes send() accepted that the kernel has not taken yet. Any thread.
   size_t queued_bytes() const {
     const uint64_t settled = bytes_settled.load(std::memory_order_relaxed);
     const uint64_t out = bytes_out.load(std::memory_order_relaxed);
     return out > settled ? static_cast<size_t>(out - settled) : 0;
   }
 
+  // --- What every send() reads and writes, first. -------------------------------------------
+  const Engine *const owner;  // identity of the engine, for checks on the hot path
+  const ChannelKind kind;
+  std::atomic<bool> close_requested{false};
   // Output and requests, under `output_lock` (also held while the loop retires `fd`, against
-  // setsockopt on a reused descriptor). What send() touches comes first, on as few cache
-  // lines as it can.
+  // setsockopt on a reused descriptor).
   SpinLock output_lock;
-  ByteBuffer pending;                  // framed TCP bytes, in send order
-  PacketQueue packets;                 // UDP packets, in send order
   bool sync_queued = false;     // the loop was asked to look at it and has not taken `pending` yet
   bool kill_requested = false;  // slow consumer: close at once, discarding output
+  const uint32_t loop_index;    // the loop that owns it, for life
+  // What `pending` first reserves once the loop has freed it: what the last write held, so
+  // a burst of sends grows it once (EventLoop::take_pending).
+  uint32_t pending_hint = 0;
+  std::atomic<int> fd;          // -1 once closed (set under `output_lock` before the close)
+  ByteBuffer pending;           // framed TCP bytes, in send order
   CollectTcp collect;
+  // Output accounting, with no locked instruction: writers add what send() accepted (under
+  // `output_lock`, so each add is a plain load and store), the owning loop adds what the kernel
+  // took or what was discarded (bytes_settled, below). The difference is what is still queued.
+  std::atomic<uint64_t> datagrams_out{0};  // accepted by send(), with their framed bytes
+  std::atomic<uint64_t> bytes_out{0};
+  // The high-water mark of the writer that last sent to it: the loop stops reading a stream
+  // whose queued output reached it (EventLoop::check_output_pressure).
+  std::atomic<size_t> output_high_water{kDefaultOutputHighWater};
 
+  // --- Input and the loop's counters, on one cache line: the loop writes them once per batch
+  // or write, the threads that take the datagrams write `input.consumed` once per run of one
+  // connection's datagrams; get_statistics() reads them.
+  alignas(64) InputAccount input;
+  std::atomic<uint64_t> bytes_settled{0};  // written to the kernel, or discarded
+  std::atomic<uint64_t> datagrams_in{0};
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> datagrams_dropped{0};
+  uint64_t channel_id = 0;  // loop thread only; 0: no channel yet (made lazily by the owning loop)
+
+  // --- Set once, or rarely touched. -----------------------------------------------------------
+  const std::weak_ptr<Engine> engine;
+  // The application's handle that owns this core, and a reference to the core through it; set
+  // once by wrap_in_handle, before the core is shared.
+  Connection *handle = nullptr;
+  std::weak_ptr<ConnectionCore> self;
+  const SocketAddress address;  // peer (stream) or local (listener, UDP)
+  std::atomic<bool> reset_reported{false};
+  std::atomic<bool> attached{false};  // to a reader or a listener: a connection feeds at most one
+  // Where the engine's registry and its reader's or listener's member set keep it (each
+  // written under that owner's lock; atomic because other owners' checks read them too).
+  std::atomic<uint32_t> registry_slot{0};
+  std::atomic<uint32_t> member_slot{0};
   // Who gets what the loop reads, under `member_lock`. The loop holds it while it pushes a
   // batch, so once remove_connection() has cleared `reader`, nothing more reaches that reader.
   SpinLock member_lock;
   std::shared_ptr<ReaderCore> reader;
   std::shared_ptr<ListenerCore> listener;
-
-  InputAccount input;
-
-  // Counted by the owning loop (the only writer), on a cache line of their own (writers read
-  // bytes_settled on every send, the loop writes it on every write), read by get_statistics().
-  alignas(64) std::atomic<uint64_t> bytes_settled{0};  // written to the kernel, or discarded
-  std::atomic<uint64_t> datagrams_in{0};
-  std::atomic<uint64_t> bytes_in{0};
-  std::atomic<uint64_t> datagrams_dropped{0};
+  PacketQueue packets;  // UDP packets, in send order, under `output_lock`
   // The last UDP packet the kernel refused (its PendingPacket::number, 0: none) and why, so a
   // polled send() whose own packet failed can say so.
   std::atomic<uint64_t> udp_failed_number{0};
   std::atomic<int> udp_failed_errno{0};
-
-  const SocketAddress address;  // peer (stream) or local (listener, UDP)
-
-  // Loop thread only.
-  uint64_t channel_id = 0;  // 0: no channel yet (attached lazily by the owning loop)
 };
 
 // Defined by the public layer (connection.cpp): wraps a new core in the application's handle

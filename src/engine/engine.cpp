@@ -94,13 +94,23 @@ ConnectionRef Engine::adopt(int fd, ChannelKind kind, const SocketAddress &addre
   auto core = std::make_unique<ConnectionCore>(shared_from_this(), fd, kind, loop, address);
   ConnectionRef c = wrap_in_handle(std::move(core));
   std::lock_guard lock(registry_mutex_);
-  registry_.emplace(c.get(), c);
+  c->registry_slot.store(static_cast<uint32_t>(registry_.size()), std::memory_order_relaxed);
+  registry_.push_back(c);
   return c;
 }
 
 bool Engine::unregister(const ConnectionCore *c) {
+  ConnectionRef gone;  // let go after the lock: it may be the last reference
   std::lock_guard lock(registry_mutex_);
-  return registry_.erase(c) > 0;
+  const uint32_t slot = c->registry_slot.load(std::memory_order_relaxed);
+  if (slot >= registry_.size() || registry_[slot].get() != c) return false;
+  gone = std::move(registry_[slot]);
+  if (slot + 1 != registry_.size()) {
+    registry_[slot] = std::move(registry_.back());
+    registry_[slot]->registry_slot.store(slot, std::memory_order_relaxed);
+  }
+  registry_.pop_back();
+  return true;
 }
 
 size_t Engine::num_registered() const {

@@ -13,7 +13,6 @@
 #include <mutex>
 #include <string>
 #include <system_error>
-#include <unordered_map>
 #include <vector>
 
 #include "backends/backend.h"
@@ -120,7 +119,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<uint32_t> next_loop_{0};
 
   mutable std::mutex registry_mutex_;
-  std::unordered_map<const ConnectionCore *, ConnectionRef> registry_;
+  std::vector<ConnectionRef> registry_;  // the open connections, each at its core's registry_slot
   ResultQueue<ConnectionRef> resets_;
   std::atomic<int64_t> waiting_datagrams_{0};
   std::atomic<uint64_t> resets_reported_{0};

@@ -106,7 +106,15 @@ bool EventLoop::take_pending(Channel &ch) {
   ConnectionCore &core = *ch.core;
   // collect-tcp bytes held for a flush stay in `pending`, unless the connection is closing.
   const size_t ready = core.collect.ready(core.pending.size(), ch.closing);
-  if (ready == 0) return false;
+  if (ready == 0) {
+    // Everything sent is written: a quiet connection keeps no output storage. The next send
+    // allocates what this write needed (pending_hint); pump() frees `out`.
+    if (core.pending.empty()) {
+      core.pending.release();
+      core.pending_hint = static_cast<uint32_t>(std::min(ch.out.capacity(), ByteBuffer::kKeepCapacity));
+    }
+    return false;
+  }
   ch.out.clear();
   ch.out_off = 0;
   if (ready == core.pending.size()) {
@@ -142,7 +150,7 @@ bool EventLoop::pump(Channel &ch) {
     }
     wrote(ch, static_cast<size_t>(r));
   }
-  ch.out.clear_and_trim();
+  ch.out.release();
   ch.out_off = 0;
   return drained(ch);
 }

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/connection_core.h"
@@ -21,34 +20,56 @@
 
 namespace queuednet::detail {
 
-// Membership shared by readers and listeners; does not keep connections alive. Any thread.
+// Membership shared by readers and listeners; does not keep connections alive. Each member
+// sits at its core's member_slot (a connection is in at most one set). Any thread.
 class MemberSet {
  public:
   bool add(const ConnectionRef &c) {
     std::lock_guard lock(mutex_);
-    return members_.emplace(c.get(), c).second;
+    if (holds(c.get())) return false;
+    c->member_slot.store(static_cast<uint32_t>(members_.size()), std::memory_order_relaxed);
+    members_.push_back(Member{c.get(), c});
+    return true;
   }
   std::vector<ConnectionRef> take_all() {
     std::lock_guard lock(mutex_);
     std::vector<ConnectionRef> out;
-    for (auto &[raw, weak] : members_) {
-      if (auto c = weak.lock()) out.push_back(std::move(c));
+    for (Member &m : members_) {
+      if (ConnectionRef c = m.ref.lock()) out.push_back(std::move(c));
     }
     members_.clear();
     return out;
   }
   bool remove(const ConnectionCore *c) {
     std::lock_guard lock(mutex_);
-    return members_.erase(c) > 0;
+    if (!holds(c)) return false;
+    const uint32_t slot = c->member_slot.load(std::memory_order_relaxed);
+    if (slot + 1 != members_.size()) {
+      members_[slot] = std::move(members_.back());
+      if (ConnectionRef moved = members_[slot].ref.lock()) moved->member_slot.store(slot, std::memory_order_relaxed);
+    }
+    members_.pop_back();
+    return true;
   }
   bool contains(const ConnectionCore *c) const {
     std::lock_guard lock(mutex_);
-    return members_.count(c) > 0;
+    return holds(c);
   }
 
  private:
+  struct Member {
+    const ConnectionCore *core;  // identity only: never read through (it may be gone)
+    std::weak_ptr<ConnectionCore> ref;
+  };
+  // `c` (alive) is a member: its slot names it, and the entry is not a gone connection's whose
+  // address `c` now reuses.
+  bool holds(const ConnectionCore *c) const {
+    const uint32_t slot = c->member_slot.load(std::memory_order_relaxed);
+    return slot < members_.size() && members_[slot].core == c && !members_[slot].ref.expired();
+  }
+
   mutable std::mutex mutex_;
-  std::unordered_map<const ConnectionCore *, std::weak_ptr<ConnectionCore>> members_;
+  std::vector<Member> members_;
 };
 
 inline constexpr uint64_t kDefaultBudgetDatagrams = 1024;
