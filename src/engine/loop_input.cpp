@@ -30,12 +30,24 @@ class EventLoop::Delivery {
     QueuedDatagram &q = loop_.batch_[n_++];
     q.connection = ch_.conn;
     q.set(data, size, from, from_len);
+    added(size);
+  }
+  // A stream datagram the decoder assembled in `held` (tcp_frame_decoder.h): a large payload
+  // is taken, not copied.
+  void add_held(std::vector<unsigned char> &held) {
+    QueuedDatagram &q = loop_.batch_[n_++];
+    q.connection = ch_.conn;
+    const size_t size = held.size();
+    q.set_held(held);
+    added(size);
+  }
+
+ private:
+  void added(size_t size) {
     ch_.delivered += InputAccount::unit(size);
     bytes_ += size;
     if (n_ == kDeliveryBatch) push();
   }
-
- private:
 
   void push() {
     if (n_ == 0) return;
@@ -133,10 +145,15 @@ bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t si
       full = !ignore_budget && limit.reached(ch.delivered);
       if (!full) {
         Delivery delivery(*this, ch, core.reader);
-        result = ch.decoder.feed(data, size, reader.config(), [&](const unsigned char *p, size_t n) {
-          delivery.add(p, n);
+        const auto sink = [&](const unsigned char *p, size_t n, std::vector<unsigned char> *held) {
+          if (held != nullptr) {
+            delivery.add_held(*held);
+          } else {
+            delivery.add(p, n);
+          }
           return ignore_budget || !limit.reached(ch.delivered);
-        });
+        };
+        result = ch.decoder.feed(data, size, reader.config(), sink);
         used = result.consumed;
         full = !ignore_budget && limit.reached(ch.delivered);
         if (!result.ok) {

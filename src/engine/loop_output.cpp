@@ -111,7 +111,11 @@ bool EventLoop::take_pending(Channel &ch) {
     // allocates what this write needed (pending_hint); pump() frees `out`.
     if (core.pending.empty()) {
       core.pending.release();
-      core.pending_hint = static_cast<uint32_t>(std::min(ch.out.capacity(), ByteBuffer::kKeepCapacity));
+      // Only a write that held something says what the next one needs (a flush() or a close
+      // of a drained connection finds `out` already freed).
+      if (ch.out.capacity() > 0) {
+        core.pending_hint = static_cast<uint32_t>(std::min(ch.out.capacity(), ByteBuffer::kKeepCapacity));
+      }
     }
     return false;
   }
@@ -257,9 +261,10 @@ bool EventLoop::drained(Channel &ch) {
 
 void EventLoop::discard_pending(Channel &ch) {
   size_t bytes;
+  ByteBuffer dropped;  // its storage goes after the lock
   {
     std::lock_guard lock(ch.core->output_lock);
-    ch.core->pending.clear();
+    dropped.swap(ch.core->pending);
     ch.core->collect.held = 0;
     bytes = settle_all_output(ch);
   }
@@ -357,12 +362,14 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
   }
   backend_->remove(ch.id, ch.fd);
   ConnectionCore &core = *ch.core;
+  ByteBuffer dropped;  // the discarded output's storage goes after the lock
+  PacketQueue dropped_packets;
   {
     std::lock_guard lock(core.output_lock);
     core.fd.store(-1);  // under the lock: a setsockopt that took it finished first
-    core.pending.clear();
+    dropped.swap(core.pending);
     core.collect.held = 0;
-    core.packets.clear();
+    std::swap(dropped_packets, core.packets);
     settle_all_output(ch);  // what was still queued is discarded
   }
   ::close(ch.fd);  // outside the lock: with SO_LINGER it may block

@@ -57,6 +57,19 @@ struct QueuedDatagram {
       new (&large_) std::vector<unsigned char>(data, data + n);
     }
   }
+  // A TCP payload the decoder assembled in `held`: taken without a copy when it is too large
+  // to be inline (`held` is left empty), copied otherwise.
+  void set_held(std::vector<unsigned char> &held) {
+    if (held.size() <= kInlineBytes) {
+      set(held.data(), held.size(), nullptr, 0);
+      return;
+    }
+    drop_large();
+    from_len = 0;
+    size = static_cast<uint32_t>(held.size());
+    new (&large_) std::vector<unsigned char>();
+    large_.swap(held);
+  }
   bool payload_inline() const { return from_len + size_t{size} <= kInlineBytes; }
   const unsigned char *data() const { return payload_inline() ? inline_ + from_len : large_.data(); }
   // A payload that is not inline; the caller may take its buffer (swap it out).

@@ -41,12 +41,13 @@ class MemberSet {
     return out;
   }
   bool remove(const ConnectionCore *c) {
+    ConnectionRef moved;  // let go after the lock: it may be the last reference
     std::lock_guard lock(mutex_);
     if (!holds(c)) return false;
     const uint32_t slot = c->member_slot.load(std::memory_order_relaxed);
     if (slot + 1 != members_.size()) {
       members_[slot] = std::move(members_.back());
-      if (ConnectionRef moved = members_[slot].ref.lock()) moved->member_slot.store(slot, std::memory_order_relaxed);
+      if ((moved = members_[slot].ref.lock())) moved->member_slot.store(slot, std::memory_order_relaxed);
     }
     members_.pop_back();
     return true;
