@@ -25,7 +25,14 @@ bool BufferRing::init(io_uring &ring, std::string *error) {
   reg.ring_addr = reinterpret_cast<uint64_t>(ring_);
   reg.ring_entries = kCount;
   reg.bgid = kGroup;
-  const int rc = io_uring_register_buf_ring(&ring, &reg, 0);
+  // The kernel's `flags` field, which liburing 2.3 calls `pad`: IOU_PBUF_RING_INC.
+  constexpr uint16_t kIncremental = 2;
+  reg.pad = kIncremental;
+  int rc = io_uring_register_buf_ring(&ring, &reg, 0);
+  if (rc == -EINVAL) {  // before 6.12: whole buffers
+    reg.pad = 0;
+    rc = io_uring_register_buf_ring(&ring, &reg, 0);
+  }
   if (rc < 0) {
     *error = std::string("io_uring_register_buf_ring: ") + std::strerror(-rc);
     return false;

@@ -318,10 +318,10 @@ class IoUringBackend final : public Backend {
         // (the loop parks what it cannot use yet). Only a removed channel's bytes are dropped.
         if (c.flags & IORING_CQE_F_BUFFER) {
           const unsigned bid = c.flags >> IORING_CQE_BUFFER_SHIFT;
-          if (c.res > 0 && entries_.find(id) != nullptr) {
-            events.on_data(id, buffers_.data(bid), static_cast<size_t>(c.res), nullptr, 0);
-          }
-          buffers_.recycle(bid);
+          const size_t n = c.res > 0 ? static_cast<size_t>(c.res) : 0;
+          unsigned char *piece = buffers_.consume(bid, n);
+          if (n > 0 && entries_.find(id) != nullptr) events.on_data(id, piece, n, nullptr, 0);
+          if ((c.flags & BufferRing::kCqeBufMore) == 0) buffers_.recycle(bid);
         }
         if (c.res == 0 || (c.res < 0 && c.res != -ENOBUFS && c.res != -ECANCELED)) {
           if (Entry *e = entries_.find(id)) {
