@@ -7,6 +7,21 @@
 #include <cstring>
 
 namespace queuednet::detail {
+namespace {
+
+// IOU_PBUF_RING_INC (6.12), in the registration's flags: liburing 2.3 names that field `pad`,
+// later versions `flags`.
+constexpr uint16_t kIncremental = 2;
+template <class Registration>
+void set_flags(Registration &reg, uint16_t flags) {
+  if constexpr (requires { reg.flags; }) {
+    reg.flags = flags;
+  } else {
+    reg.pad = flags;
+  }
+}
+
+}  // namespace
 
 BufferRing::~BufferRing() {
   if (ring_ != nullptr) ::munmap(ring_, mapped_bytes());
@@ -23,25 +38,24 @@ bool BufferRing::init(io_uring &ring, std::string *error) {
   io_uring_buf_ring_init(ring_);
   io_uring_buf_reg reg{};
   reg.ring_addr = reinterpret_cast<uint64_t>(ring_);
-  reg.ring_entries = kCount;
   reg.bgid = kGroup;
-  // The kernel's `flags` field, which liburing 2.3 calls `pad`: IOU_PBUF_RING_INC.
-  constexpr uint16_t kIncremental = 2;
-  reg.pad = kIncremental;
+  reg.ring_entries = count_ = kIncrementalCount;
+  set_flags(reg, kIncremental);
   int rc = io_uring_register_buf_ring(&ring, &reg, 0);
   if (rc == -EINVAL) {  // before 6.12: whole buffers
-    reg.pad = 0;
+    reg.ring_entries = count_ = kCount;
+    set_flags(reg, 0);
     rc = io_uring_register_buf_ring(&ring, &reg, 0);
   }
   if (rc < 0) {
     *error = std::string("io_uring_register_buf_ring: ") + std::strerror(-rc);
     return false;
   }
-  for (unsigned i = 0; i < kCount; ++i) {
-    io_uring_buf_ring_add(ring_, data(i), kSize, static_cast<unsigned short>(i), io_uring_buf_ring_mask(kCount),
+  for (unsigned i = 0; i < count_; ++i) {
+    io_uring_buf_ring_add(ring_, data(i), kSize, static_cast<unsigned short>(i), io_uring_buf_ring_mask(count_),
                           static_cast<int>(i));
   }
-  io_uring_buf_ring_advance(ring_, kCount);
+  io_uring_buf_ring_advance(ring_, static_cast<int>(count_));
   return true;
 }
 

@@ -317,6 +317,8 @@ class IoUringBackend final : public Backend {
         // Bytes were taken from the socket even when reading was just cancelled: deliver them
         // (the loop parks what it cannot use yet). Only a removed channel's bytes are dropped.
         if (c.flags & IORING_CQE_F_BUFFER) {
+          // Pieces of one buffer are placed where the previous ones ended: completions are
+          // handled in the order the ring posted them.
           const unsigned bid = c.flags >> IORING_CQE_BUFFER_SHIFT;
           const size_t n = c.res > 0 ? static_cast<size_t>(c.res) : 0;
           unsigned char *piece = buffers_.consume(bid, n);

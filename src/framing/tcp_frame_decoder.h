@@ -36,6 +36,7 @@ class TcpFrameDecoder {
   // payload, which the sink may take (swap out) instead of copying. The sink returns whether
   // to go on; when it returns false the decoder stops right after that datagram and reports
   // how much it consumed, so the rest can be fed later. A sink returning void always goes on.
+  // A zero-length datagram may come with a null payload pointer.
   // Stops at the first header announcing more than config.max_datagram_size (!ok); the
   // decoder must then not be fed again.
   template <class Sink>

@@ -69,16 +69,26 @@ Decoded reference_decode(const Bytes &stream, const FrameConfig &config) {
 
 // The one place the fuzzer calls the decoder: if its sink contract changes, only this function
 // changes. The sink asks to stop after `stop_after` datagrams (0: never); `stopped` says
-// whether it did.
+// whether it did. With `take_held`, it takes (swaps out) every datagram the decoder assembled
+// across feeds, as the event loop does, instead of copying it.
 TcpFrameDecoder::Result feed_piece(TcpFrameDecoder &decoder, const unsigned char *data, size_t size,
-                                   const FrameConfig &config, size_t stop_after, std::vector<Bytes> &out,
-                                   bool &stopped) {
+                                   const FrameConfig &config, size_t stop_after, bool take_held,
+                                   std::vector<Bytes> &out, bool &stopped) {
   size_t delivered = 0;
   stopped = false;
-  return decoder.feed(data, size, config, [&](const unsigned char *p, size_t n) {
+  return decoder.feed(data, size, config, [&](const unsigned char *p, size_t n, std::vector<unsigned char> *held) {
     CHECK(!stopped);  // nothing is delivered after the sink said stop
     CHECK(n <= config.max_datagram_size || config.stream_unframed());
-    out.emplace_back(p, p + n);
+    if (held != nullptr) {
+      CHECK(held->size() == n && (n == 0 || held->data() == p));  // exactly the payload
+    }
+    if (held != nullptr && take_held) {
+      Bytes taken;
+      taken.swap(*held);
+      out.push_back(std::move(taken));
+    } else {
+      out.emplace_back(p, p + n);
+    }
     stopped = stop_after != 0 && ++delivered == stop_after;
     return !stopped;
   });
@@ -110,6 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const FrameConfig config = choose_config(in);
   const Bytes stream = in.ConsumeBytes<unsigned char>(in.ConsumeIntegralInRange<size_t>(0, in.remaining_bytes()));
 
+  const bool take_held = (size & 1) != 0;  // either sink, without changing what inputs mean
   TcpFrameDecoder decoder;
   std::vector<Bytes> got;
   std::vector<Bytes> pieces;  // what was fed, for the unframed check
@@ -129,7 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t done = 0;
     do {
       bool stopped = false;
-      result = feed_piece(decoder, stream.data() + pos + done, n - done, config, stop_after, got, stopped);
+      result = feed_piece(decoder, stream.data() + pos + done, n - done, config, stop_after, take_held, got, stopped);
       CHECK(result.consumed <= n - done);
       if (!result.ok) break;
       if (!stopped) CHECK(result.consumed == n - done);
