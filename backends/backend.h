@@ -20,7 +20,8 @@
 
 namespace queuednet::detail {
 
-enum class ChannelKind : uint8_t { listener, stream, datagram };
+// In the order of the public Connection::Kind, so the public layer converts with a cast.
+enum class ChannelKind : uint8_t { stream, listener, datagram };
 
 // Which kernel interface (the public BackendKind mirrors it, enumerator for enumerator).
 enum class BackendId : uint8_t { automatic, io_uring, epoll, poll };

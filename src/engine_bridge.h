@@ -33,22 +33,11 @@ inline std::shared_ptr<Connection> handle_of(ConnectionRef &&r) {
 }
 
 
-inline ChannelKind channel_kind(Connection::Kind k) {
-  switch (k) {
-    case Connection::Kind::tcp_listener: return ChannelKind::listener;
-    case Connection::Kind::udp: return ChannelKind::datagram;
-    case Connection::Kind::tcp_stream: break;
-  }
-  return ChannelKind::stream;
-}
-inline Connection::Kind connection_kind(ChannelKind k) {
-  switch (k) {
-    case ChannelKind::listener: return Connection::Kind::tcp_listener;
-    case ChannelKind::datagram: return Connection::Kind::udp;
-    case ChannelKind::stream: break;
-  }
-  return Connection::Kind::tcp_stream;
-}
+static_assert(static_cast<int>(Connection::Kind::tcp_stream) == static_cast<int>(ChannelKind::stream) &&
+              static_cast<int>(Connection::Kind::tcp_listener) == static_cast<int>(ChannelKind::listener) &&
+              static_cast<int>(Connection::Kind::udp) == static_cast<int>(ChannelKind::datagram));
+inline ChannelKind channel_kind(Connection::Kind k) { return static_cast<ChannelKind>(k); }
+inline Connection::Kind connection_kind(ChannelKind k) { return static_cast<Connection::Kind>(k); }
 
 inline SocketAddress socket_address(const NetAddress &a) { return SocketAddress(a.get_sockaddr(), a.get_sockaddr_len()); }
 inline NetAddress net_address(const SocketAddress &a) { return NetAddress(a.get(), a.length()); }

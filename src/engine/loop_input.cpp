@@ -26,7 +26,8 @@ class EventLoop::Delivery {
   Delivery &operator=(const Delivery &) = delete;
   ~Delivery() { push(); }
 
-  void add(const unsigned char *data, size_t size, const sockaddr *from = nullptr, socklen_t from_len = 0) {
+  [[gnu::always_inline]] void add(const unsigned char *data, size_t size, const sockaddr *from = nullptr,
+                                  socklen_t from_len = 0) {
     QueuedDatagram &q = loop_.batch_[n_++];
     q.connection = ch_.conn;
     q.set(data, size, from, from_len);
