@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <memory>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "engine/drain_mark.h"
@@ -385,6 +387,45 @@ TEST(QueuedConnectionReader, RemoveAndReAddKeepsThePartialFrame) {
   NetDatagram got;
   ASSERT_TRUE(server.next(got));
   EXPECT_EQ(got.get_message(), "abcde");
+}
+
+TEST(QueuedConnectionReader, RemovingAMemberFromTheMiddleLeavesTheOthersReadAndRemovableOnce) {
+  qt::Server server;
+  std::vector<std::unique_ptr<qt::RawClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<qt::RawClient>(server.port));
+  ASSERT_EQ(server.accept_n(4).size(), 4u);
+  // Which connection is which client: each sends its number.
+  std::vector<std::shared_ptr<Connection>> conn(4);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(clients[i]->send_all(std::string("\x01\x00", 2) + char('0' + i)));
+  for (int n = 0; n < 4; ++n) {
+    NetDatagram got;
+    ASSERT_TRUE(server.next(got));
+    conn[got.get_message()[0] - '0'] = got.get_connection();
+  }
+  // The reader's second member goes; its last takes its place.
+  ASSERT_TRUE(server.reader.remove_connection(conn[1]));
+  EXPECT_FALSE(server.reader.is_connection_ok(conn[1]));
+  for (int i : {0, 2, 3}) EXPECT_TRUE(server.reader.is_connection_ok(conn[i]));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(clients[i]->send_all(std::string("\x01\x00", 2) + char('a' + i)));
+  std::set<std::string> messages;
+  for (int n = 0; n < 3; ++n) {
+    NetDatagram got;
+    ASSERT_TRUE(server.next(got));
+    EXPECT_NE(got.get_connection(), conn[1]);
+    messages.insert(got.get_message());
+  }
+  EXPECT_EQ(messages, (std::set<std::string>{"a", "c", "d"}));
+  for (int i : {3, 0, 2}) {  // the one that moved first
+    EXPECT_TRUE(server.reader.remove_connection(conn[i]));
+    EXPECT_FALSE(server.reader.remove_connection(conn[i]));
+  }
+  // The manager's registry: closing from the middle leaves the others open, each closed once.
+  const size_t open = server.manager->get_num_connections();
+  for (int i : {1, 3, 0, 2}) {
+    EXPECT_TRUE(server.manager->close_connection(conn[i]));
+    EXPECT_FALSE(server.manager->close_connection(conn[i]));
+  }
+  EXPECT_EQ(server.manager->get_num_connections(), open - 4);
 }
 
 TEST(QueuedConnectionReader, InputBudgetStopsReadingAConnectionUntilTheApplicationCatchesUp) {

@@ -314,11 +314,9 @@ class IoUringBackend final : public Backend {
     const bool last = (c.flags & IORING_CQE_F_MORE) == 0;  // the request's final completion
     switch (op) {
       case kRecv: {
-        // Bytes were taken from the socket even when reading was just cancelled: deliver them
-        // (the loop parks what it cannot use yet). Only a removed channel's bytes are dropped.
+        // Bytes taken even as reading was cancelled are delivered (parked if need be), in the ring's
+        // order (a buffer's pieces follow each other). Only a removed channel's bytes are dropped.
         if (c.flags & IORING_CQE_F_BUFFER) {
-          // Pieces of one buffer are placed where the previous ones ended: completions are
-          // handled in the order the ring posted them.
           const unsigned bid = c.flags >> IORING_CQE_BUFFER_SHIFT;
           const size_t n = c.res > 0 ? static_cast<size_t>(c.res) : 0;
           unsigned char *piece = buffers_.consume(bid, n);

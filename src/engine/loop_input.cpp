@@ -147,11 +147,7 @@ bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t si
       if (!full) {
         Delivery delivery(*this, ch, core.reader);
         const auto sink = [&](const unsigned char *p, size_t n, std::vector<unsigned char> *held) {
-          if (held != nullptr) {
-            delivery.add_held(*held);
-          } else {
-            delivery.add(p, n);
-          }
+          held != nullptr ? delivery.add_held(*held) : delivery.add(p, n);
           return ignore_budget || !limit.reached(ch.delivered);
         };
         result = ch.decoder.feed(data, size, reader.config(), sink);
