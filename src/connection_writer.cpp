@@ -215,6 +215,8 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     return false;
   }
   detail::ConnectionCore &core = ConnectionAccess::core(*connection);
+  detail::PendingPacket p;
+  p.to_len = detail::destination_for(detail::socket_address(address), core.address.family(), p.to);
   bool need_sync, killed = false;
   uint64_t number = 0;
   {
@@ -225,8 +227,6 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     if (!admit(core, packet, &killed)) return false;
     if (!killed) {
       detail::PacketQueue &q = core.packets;
-      detail::PendingPacket p;
-      p.to_len = detail::destination_for(detail::socket_address(address), core.address.family(), p.to);
       p.offset = static_cast<uint32_t>(q.bytes.size());
       p.size = static_cast<uint32_t>(packet);
       number = p.number = core.datagrams_out.load(std::memory_order_relaxed) + 1;

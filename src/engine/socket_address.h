@@ -25,7 +25,6 @@ class SocketAddress {
   const sockaddr_in6 &raw() const { return v6_; }
   socklen_t length() const { return family() == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in); }
   int port() const { return ntohs(v6_.sin6_port); }  // same offset in sockaddr_in
-  void set_port(int port) { v6_.sin6_port = htons(static_cast<uint16_t>(port)); }
   // "1.2.3.4" or "::1" (no brackets).
   std::string ip_string() const;
   // "1.2.3.4:port" or "[::1]:port".
