@@ -15,15 +15,17 @@
 namespace queuednet {
 
 Connection::Connection(std::unique_ptr<detail::ConnectionCore> core)
-    : core_(std::move(core)), address_(detail::net_address(core_->address)) {}
+    : core_(std::move(core)) {}
 
 detail::ConnectionRef detail::wrap_in_handle(std::unique_ptr<ConnectionCore> core) {
   ConnectionCore &c = *core;
   const std::shared_ptr<Connection> handle(ConnectionAccess::make(std::move(core)));
   c.handle = handle.get();
-  ConnectionRef ref(handle, &c);
-  c.self = ref;
-  return ref;
+  return ConnectionRef(handle, &c);
+}
+
+detail::ConnectionRef detail::ConnectionCore::ref() const {
+  return ConnectionRef(handle->weak_from_this().lock(), const_cast<ConnectionCore *>(this));
 }
 
 Connection::~Connection() {
@@ -32,7 +34,7 @@ Connection::~Connection() {
   if (fd >= 0) ::close(fd);
 }
 
-const NetAddress &Connection::get_address() const { return address_; }
+NetAddress Connection::get_address() const { return detail::net_address(core_->address); }
 
 ConnectionManager *Connection::get_manager() const {
   auto engine = core_->engine.lock();

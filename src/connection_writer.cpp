@@ -226,7 +226,7 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
     std::lock_guard lock(core.output_lock);
     if (!admit(core, packet, &killed)) return false;
     if (!killed) {
-      detail::PacketQueue &q = core.packets;
+      detail::PacketQueue &q = core.udp->queued;
       p.offset = static_cast<uint32_t>(q.bytes.size());
       p.size = static_cast<uint32_t>(packet);
       number = p.number = core.datagrams_out.load(std::memory_order_relaxed) + 1;
@@ -242,8 +242,8 @@ bool ConnectionWriter::send(const Datagram &datagram, const std::shared_ptr<Conn
   if (!hand_over(connection, need_sync, killed, packet, "send(UDP)")) return false;
   // Polled mode writes on this thread when nothing waits to be read: if the kernel refused
   // this very packet, say so (the socket stays open; UDP failures close nothing).
-  if (core.udp_failed_number.load(std::memory_order_acquire) == number) {
-    detail::set_last_error_quiet(detail::errno_code(core.udp_failed_errno.load(std::memory_order_relaxed)),
+  if (core.udp->failed_number.load(std::memory_order_acquire) == number) {
+    detail::set_last_error_quiet(detail::errno_code(core.udp->failed_errno.load(std::memory_order_relaxed)),
                                  "send(UDP) to " + address.to_string() + " failed; the packet is lost");
     return false;
   }

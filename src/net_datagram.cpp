@@ -21,15 +21,17 @@ void NetDatagram::clear() {
 }
 
 void NetDatagram::set_connection(const std::shared_ptr<Connection> &connection) {
-  if (address_is_peer_) {  // keep the address it had
-    address_ = get_address();
-    address_is_peer_ = false;
-  }
+  get_address();  // keeps the address it had
+  address_is_peer_ = false;
   connection_ = connection;
 }
 
 const NetAddress &NetDatagram::get_address() const {
-  return address_is_peer_ && connection_ ? connection_->get_address() : address_;
+  if (address_is_peer_) {
+    if (connection_) address_ = connection_->get_address();
+    address_is_peer_ = false;
+  }
+  return address_;
 }
 
 }  // namespace queuednet

@@ -49,21 +49,30 @@ TEST(BufferPool, FreesWhatIsGivenPastItsLimit) {
   for (void *block : blocks) pool.give(block, 4096);  // the pool's destructor frees them
 }
 
-TEST(BufferPool, TrimFreesTheLargestBlocksFirstDownToTheReserve) {
+TEST(BufferPool, TrimFreesWhatStayedUnusedSinceTheLastTrim) {
   BufferPool pool(1 << 24);
-  void *small = pool.take(4096);
+  void *a = pool.take(4096);
+  void *b = pool.take(4096);
+  void *c = pool.take(4096);
   void *large = pool.take(1 << 20);
-  void *mid = pool.take(65536);
-  pool.give(small, 4096);
+  pool.give(a, 4096);
+  pool.give(b, 4096);
+  pool.give(c, 4096);
   pool.give(large, 1 << 20);
-  pool.give(mid, 65536);
-  pool.trim(70000);
-  EXPECT_EQ(pool.kept_bytes(), 4096u + 65536u);  // the 1 MiB block went
-  EXPECT_EQ(pool.take(65536), mid);
-  EXPECT_EQ(pool.take(4096), small);
-  pool.give(mid, 65536);
-  pool.give(small, 4096);
-  pool.trim(0);
+  pool.trim_unused();  // the first interval took from an empty pool: nothing stayed unused
+  EXPECT_EQ(pool.kept_bytes(), 3 * 4096u + (1u << 20));
+
+  // One 4 KiB block is taken and given back; the other two and the 1 MiB block stay unused.
+  void *reused = pool.take(4096);
+  pool.give(reused, 4096);
+  pool.trim_unused();
+  EXPECT_EQ(pool.kept_bytes(), 4096u);
+  EXPECT_EQ(pool.take(4096), reused);  // the block in use is the one kept
+  pool.give(reused, 4096);
+  pool.trim_unused();  // used again in this interval: kept
+  EXPECT_EQ(pool.kept_bytes(), 4096u);
+
+  pool.trim_unused();  // untouched for a whole interval: it goes too
   EXPECT_EQ(pool.kept_bytes(), 0u);
 }
 

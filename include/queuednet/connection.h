@@ -35,8 +35,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   /// TCP stream: the peer's address (IPv4 peers of dual-stack listeners appear as IPv4, not
   /// ::ffff:a.b.c.d). Listener and UDP: the local bound address (Panda3D returns an invalid,
-  /// family-0 address there). Any thread.
-  const NetAddress &get_address() const;
+  /// family-0 address there). Returned by value, as Panda3D's. Any thread.
+  NetAddress get_address() const;
   /// The manager that opened it; nullptr once the manager is destroyed. Any thread.
   ConnectionManager *get_manager() const;
   Kind get_kind() const;
@@ -81,7 +81,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   detail::ConnectionCore &core() const { return *core_; }
 
   std::unique_ptr<detail::ConnectionCore> core_;
-  NetAddress address_;  // the core's address, as the application sees it
 };
 
 /// Panda3D's PT(Connection): a shared_ptr with the rest of PointerTo's surface that ported code

@@ -58,8 +58,10 @@ class NetDatagram : public Datagram {
   }
 
   std::shared_ptr<Connection> connection_;
-  NetAddress address_;
-  bool address_is_peer_ = false;
+  // A received TCP datagram's address is its connection's, read when get_address() is first
+  // called (address_is_peer_ until then).
+  mutable NetAddress address_;
+  mutable bool address_is_peer_ = false;
 };
 
 }  // namespace queuednet

@@ -1,6 +1,7 @@
 // Internal. BufferPool: see buffer_pool.h.
 #include "engine/buffer_pool.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cassert>
@@ -33,9 +34,11 @@ void *BufferPool::take(size_t bytes) {
     if (!c.blocks.empty()) {
       void *block = c.blocks.back();
       c.blocks.pop_back();
+      c.low = std::min(c.low, c.blocks.size());
       kept_.fetch_sub(bytes, std::memory_order_relaxed);
       return block;
     }
+    c.low = 0;
   }
   void *block = std::malloc(bytes);
   if (block == nullptr) throw std::bad_alloc();
@@ -58,22 +61,22 @@ void BufferPool::give(void *block, size_t bytes) noexcept {
   std::free(block);
 }
 
-void BufferPool::trim(size_t keep_bytes) noexcept {
-  for (size_t k = kClasses; k-- > 0;) {
+void BufferPool::trim_unused() noexcept {
+  for (size_t k = 0; k < kClasses; ++k) {
     const size_t bytes = kMinBytes << k;
     Class &c = classes_[k];
     // Taken under the lock, freed after it (a 1 MiB block may be a munmap).
     std::array<void *, 64> freed;
     size_t n;
     do {
-      n = 0;
       {
         std::lock_guard lock(c.lock);
-        while (n < freed.size() && !c.blocks.empty() && kept_.load(std::memory_order_relaxed) > keep_bytes) {
-          freed[n++] = c.blocks.back();
-          c.blocks.pop_back();
-          kept_.fetch_sub(bytes, std::memory_order_relaxed);
-        }
+        n = std::min({c.low, c.blocks.size(), freed.size()});
+        std::copy_n(c.blocks.begin(), n, freed.begin());
+        c.blocks.erase(c.blocks.begin(), c.blocks.begin() + static_cast<ptrdiff_t>(n));
+        c.low -= n;
+        kept_.fetch_sub(n * bytes, std::memory_order_relaxed);
+        if (n < freed.size()) c.low = c.blocks.size();  // the next interval starts
       }
       for (size_t i = 0; i < n; ++i) std::free(freed[i]);
     } while (n == freed.size());

@@ -10,9 +10,12 @@
 // takes again at its next send: from the pool that round trip costs about 130 instructions
 // (two spin locks, two adds to the kept count), where malloc, its per-thread cache overflowing
 // with hundreds of connections, cost about 460 (callgrind on the polled echo server under 200
-// connections: bench/instructions_per_message.sh with a profile, read with callgrind_annotate). The pool keeps at most its limit (the
-// global one: kKeepBytes); what is given back past it goes to free(), and HeapTrim
-// (heap_trim.h) brings it down to a reserve every few seconds.
+// connections: bench/instructions_per_message.sh with a profile, read with callgrind_annotate).
+// The pool keeps at most its limit (the global one: kKeepBytes); what is given back past it goes
+// to free(). Every few seconds HeapTrim (heap_trim.h) calls trim_unused(), which frees the blocks
+// of each class that stayed in the pool the whole time since the last trim: the pool then holds
+// what the traffic of the last interval reused, and no reserve that grows with the peaks of a
+// long run.
 // Thread contract: any thread (a spin lock per class).
 #pragma once
 
@@ -47,8 +50,9 @@ class BufferPool {
   void *take(size_t bytes);
   // Gives back a block take(bytes) returned.
   void give(void *block, size_t bytes) noexcept;
-  // Frees kept blocks, the largest first, until at most `keep_bytes` are kept.
-  void trim(size_t keep_bytes) noexcept;
+  // Frees, in each class, as many kept blocks as stayed kept through the whole time since the
+  // last trim_unused() (the fewest the class held at any moment), the longest-kept first.
+  void trim_unused() noexcept;
   // Bytes kept for reuse now.
   size_t kept_bytes() const { return kept_.load(std::memory_order_relaxed); }
 
@@ -58,7 +62,8 @@ class BufferPool {
 
   struct alignas(64) Class {  // one cache line each: different sizes do not share a line
     SpinLock lock;
-    std::vector<void *> blocks;
+    std::vector<void *> blocks;  // the most recently given last
+    size_t low = 0;              // the fewest blocks kept since the last trim_unused()
   };
   const size_t keep_bytes_;
   alignas(64) std::atomic<size_t> kept_{0};

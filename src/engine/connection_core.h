@@ -1,10 +1,11 @@
-// Internal. ConnectionCore: the state of a connection shared between application threads and
-// the event loop that owns it. The application's handle (the public Connection) owns the core;
-// the engine holds it through ConnectionRef, which shares the handle's ownership, so neither
-// outlives the other and the engine never names the public type.
+// Internal. ConnectionCore: a connection's record, in one allocation: the state its application
+// threads and its event loop share, then the loop's own part (`channel`). The application's
+// handle (the public Connection) owns the record; the engine holds it through ConnectionRef,
+// which shares the handle's ownership, so neither outlives the other and the engine never
+// names the public type.
 //
-// Application threads never touch the loop's channel. They record what they want here (bytes
-// to send, the reader or listener to feed, close, kill) and ask the loop to look at the
+// Application threads never touch the channel. They record what they want in the shared part
+// (bytes to send, the reader or listener to feed, close, kill) and ask the loop to look at the
 // connection again (EventLoop::sync). Because the loop always reads the latest state, requests
 // from different threads cannot be applied out of order.
 #pragma once
@@ -19,6 +20,7 @@
 
 #include "backends/backend.h"
 #include "engine/byte_buffer.h"
+#include "engine/channel.h"
 #include "engine/output_policy.h"
 #include "engine/socket_address.h"
 #include "engine/spin_lock.h"
@@ -54,6 +56,20 @@ struct PacketQueue {
   }
 };
 
+// A UDP socket's output: the packets its writers queued and those its loop is sending. Only a
+// datagram connection has one (ConnectionCore::udp): a stream's record does not carry it.
+struct DatagramOutput {
+  PacketQueue queued;  // in send order, under the core's `output_lock`
+  // The last packet the kernel refused (its PendingPacket::number, 0: none) and why, so a
+  // polled send() whose own packet failed can say so.
+  std::atomic<uint64_t> failed_number{0};
+  std::atomic<int> failed_errno{0};
+  // The owning loop's thread only.
+  PacketQueue sending;  // being sent; the first `sending_off` are gone
+  size_t sending_off = 0;
+  uint64_t send_failures = 0;
+};
+
 // Datagrams the loop delivered to the connection's reader and the application has not taken
 // yet. Each side adds unit(bytes) per datagram to its own counter, so their difference packs
 // (datagrams << 40) + bytes; it stays exact when the counters wrap, as long as fewer than 2^24
@@ -81,10 +97,19 @@ using ConnectionRef = std::shared_ptr<ConnectionCore>;
 struct ConnectionCore {
   ConnectionCore(const std::shared_ptr<Engine> &engine_, int fd_, ChannelKind kind_, uint32_t loop_,
                  const SocketAddress &address_)
-      : owner(engine_.get()), kind(kind_), loop_index(loop_), fd(fd_), engine(engine_), address(address_) {}
+      : owner(engine_.get()),
+        kind(kind_),
+        loop_index(loop_),
+        fd(fd_),
+        engine(engine_),
+        address(address_),
+        udp(kind_ == ChannelKind::datagram ? std::make_unique<DatagramOutput>() : nullptr) {}
 
-  // A reference to this core; null once its handle is gone. Any thread.
-  ConnectionRef ref() const { return self.lock(); }
+  // A reference to this core, sharing its handle's ownership; null once the handle is being
+  // destroyed. Defined by the public layer (connection.cpp). Any thread.
+  ConnectionRef ref() const;
+  // Whether send() queued output the loop has not taken yet. Under `output_lock`.
+  bool output_queued() const { return !pending.empty() || (udp && !udp->queued.empty()); }
   // Bytes send() accepted that the kernel has not taken yet. Any thread.
   size_t queued_bytes() const {
     const uint64_t settled = bytes_settled.load(std::memory_order_relaxed);
@@ -128,11 +153,9 @@ struct ConnectionCore {
   std::atomic<uint64_t> datagrams_in{0};
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> datagrams_dropped{0};
-  uint64_t channel_id = 0;  // loop thread only; 0: no channel yet (made lazily by the owning loop)
 
   // --- Set once, or rarely touched. -----------------------------------------------------------
   const std::weak_ptr<Engine> engine;
-  std::weak_ptr<ConnectionCore> self;  // a reference to this core through `handle` (ref())
   const SocketAddress address;  // peer (stream) or local (listener, UDP)
   std::atomic<bool> reset_reported{false};
   std::atomic<bool> attached{false};  // to a reader or a listener: a connection feeds at most one
@@ -145,13 +168,12 @@ struct ConnectionCore {
   SpinLock member_lock;
   std::shared_ptr<ReaderCore> reader;
   std::shared_ptr<ListenerCore> listener;
-  PacketQueue packets;  // UDP packets, in send order, under `output_lock`
-  // The last UDP packet the kernel refused (its PendingPacket::number, 0: none) and why, so a
-  // polled send() whose own packet failed can say so.
-  std::atomic<uint64_t> udp_failed_number{0};
-  std::atomic<int> udp_failed_errno{0};
+  const std::unique_ptr<DatagramOutput> udp;  // datagram connections only
+
+  // --- The owning loop's own part of the record (its thread only). ----------------------------
+  Channel channel;
 };
-static_assert(sizeof(ConnectionCore) <= 384, "a connection's shared state fits six cache lines");
+static_assert(sizeof(ConnectionCore) <= 512, "a connection's record, its channel included, fits eight cache lines");
 
 // Defined by the public layer (connection.cpp): wraps a new core in the application's handle
 // and returns the engine's reference to it.

@@ -83,7 +83,7 @@ void EventLoop::write_rule(ConnectionCore &core, bool need_sync) {
   }
   drain_requests();
   if (need_sync) apply(core);
-  Channel *ch = find(core.channel_id);
+  Channel *ch = find(core);
   // No sync asked for: a write in flight or a full socket may keep the loop from taking
   // `pending` for a while, so it counts the send here.
   if (ch != nullptr && !need_sync) count_output(*ch);
@@ -108,7 +108,7 @@ void EventLoop::flush(const ConnectionRef &c) {
   }
   drain_requests();
   apply(*c);
-  if (Channel *ch = find(c->channel_id)) write(*ch);
+  if (Channel *ch = find(*c)) write(*ch);
   backend_->submit(*this);
   leave();
 }
@@ -207,15 +207,12 @@ int EventLoop::next_timeout(int requested) {
 // --- channels and requests ----------------------------------------------------------------
 
 Channel *EventLoop::channel_for(ConnectionCore &core) {
-  if (Channel *ch = find(core.channel_id)) return ch;
+  if (core.channel.id != 0) return find(core);  // made before: live, or closed
   const int fd = core.fd.load();
   if (fd < 0) return nullptr;  // closed
-  Channel &ch = channels_.create();
-  ch.conn = core.ref();
-  ch.core = &core;
+  Channel &ch = channels_.create(core.ref());
   ch.fd = fd;
   ch.kind = core.kind;
-  core.channel_id = ch.id;
   backend_->add(ch.id, fd, ch.kind);
   num_channels_.fetch_add(1);
   return &ch;
@@ -228,7 +225,7 @@ void EventLoop::apply(ConnectionCore &core) {
   {
     std::lock_guard lock(core.output_lock);
     kill = core.kill_requested;
-    has_output = !core.pending.empty() || !core.packets.empty();
+    has_output = core.output_queued();
   }
   if (kill) {
     destroy(*ch, true, "slow consumer: output passed the hard limit of its writer");
@@ -245,7 +242,7 @@ void EventLoop::apply(ConnectionCore &core) {
   if (ch->paused && !ch->output_paused &&
       (!core.input.paused.load() || (below_low_water(*ch) && core.input.paused.exchange(false)))) {
     resume(*ch);
-    if ((ch = find(core.channel_id)) == nullptr) return;
+    if ((ch = find(core)) == nullptr) return;
   }
   update_reading(*ch);
 }
@@ -321,7 +318,7 @@ void EventLoop::run_timers() {
       bool idle;
       {
         std::lock_guard lock(ch->core->output_lock);
-        idle = ch->core->pending.empty() && ch->core->packets.empty();
+        idle = !ch->core->output_queued();
       }
       idle = idle && ch->out_off == ch->out.size() && !ch->send_pending && ch->core->input.outstanding() == 0;
       if (idle) {

@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "backends/backend.h"
-#include "engine/channel.h"
+#include "engine/channel_table.h"
 #include "engine/connection_core.h"
 #include "engine/delay_line.h"
 #include "engine/hand_off_queue.h"
@@ -165,6 +165,11 @@ class EventLoop final : public BackendEvents {
   Channel *find(uint64_t id) {
     Channel *ch = channels_.get(id);
     return ch == nullptr || ch->dead ? nullptr : ch;
+  }
+  // `core`'s channel if it has a live one, or nullptr.
+  static Channel *find(ConnectionCore &core) {
+    Channel &ch = core.channel;
+    return ch.id == 0 || ch.dead ? nullptr : &ch;
   }
   Channel *channel_for(ConnectionCore &c);
   void apply(ConnectionCore &c);

@@ -27,7 +27,7 @@ HeapTrim::Clock::duration interval_from_environment() {
 }
 
 void trim_process_heap() {
-  BufferPool::global().trim(HeapTrim::kPoolReserveBytes);
+  BufferPool::global().trim_unused();
 #if defined(__GLIBC__)
   ::malloc_trim(0);
 #endif

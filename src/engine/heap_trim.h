@@ -3,11 +3,12 @@
 // glibc keeps what is freed inside its heaps for reuse; only the top of a heap goes back. A
 // server's memory follows its backlog: when it falls behind, a turn holds more datagrams and
 // answers, and glibc's heap keeps the highest such turn for good (polled epoll under
-// bench/soak.sh: RSS stepping up by a turn's worth long after the first minute). So, at most once per interval, the first loop to end a turn after the interval
-// passed (one atomic exchange decides) shrinks the buffer pool to its reserve and calls
-// malloc_trim(0), which returns the free pages inside every glibc heap; RSS then follows what
-// is in use. Other allocators (jemalloc, tcmalloc) return memory on their own, and nothing is
-// done when the C library is not glibc.
+// bench/soak.sh: RSS stepping up by a turn's worth long after the first minute). So, at most
+// once per interval, the first loop to end a turn after the interval passed (one atomic
+// exchange decides) frees the buffer pool's blocks that went unused since the last trim and
+// calls malloc_trim(0), which returns the free pages inside every glibc heap; RSS then follows
+// what is in use. Other allocators (jemalloc, tcmalloc) return memory on their own, and
+// nothing is done when the C library is not glibc.
 //
 // The trim runs on the loop's thread and holds each glibc arena's lock while it walks it, so
 // the process's other threads wait for it; the pages it returns fault back in when reused. A
@@ -21,7 +22,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstddef>
 #include <cstdint>
 
 namespace queuednet::detail {
@@ -29,9 +29,6 @@ namespace queuednet::detail {
 class HeapTrim {
  public:
   using Clock = std::chrono::steady_clock;
-  // Buffer-pool bytes kept through a trim: what a busy moment reuses at once.
-  static constexpr size_t kPoolReserveBytes = size_t{4} << 20;
-
   // The process's trimmer, with the interval from the environment.
   static HeapTrim &global();
 

@@ -160,30 +160,31 @@ bool EventLoop::pump(Channel &ch) {
 }
 
 bool EventLoop::send_packets(Channel &ch) {
+  DatagramOutput &out = *ch.core->udp;
   {
     std::lock_guard lock(ch.core->output_lock);
     ch.core->sync_queued = false;
     count_output(ch);
-    PacketQueue &queued = ch.core->packets;
-    if (ch.packets.empty()) {
-      std::swap(ch.packets, queued);  // the writers get this channel's emptied buffers back
+    PacketQueue &queued = out.queued;
+    if (out.sending.empty()) {
+      std::swap(out.sending, queued);  // the writers get the emptied buffers back
     } else if (!queued.empty()) {
-      const uint32_t base = static_cast<uint32_t>(ch.packets.bytes.size());
-      ch.packets.bytes.insert(ch.packets.bytes.end(), queued.bytes.begin(), queued.bytes.end());
+      const uint32_t base = static_cast<uint32_t>(out.sending.bytes.size());
+      out.sending.bytes.insert(out.sending.bytes.end(), queued.bytes.begin(), queued.bytes.end());
       for (PendingPacket p : queued.packets) {
         p.offset += base;
-        ch.packets.packets.push_back(p);
+        out.sending.packets.push_back(p);
       }
       queued.clear();
     }
   }
   // One sendmmsg for up to kPacketBatch packets.
-  std::vector<PendingPacket> &packets = ch.packets.packets;
-  while (ch.packets_off < packets.size()) {
-    const size_t n = std::min(packets.size() - ch.packets_off, kPacketBatch);
+  std::vector<PendingPacket> &packets = out.sending.packets;
+  while (out.sending_off < packets.size()) {
+    const size_t n = std::min(packets.size() - out.sending_off, kPacketBatch);
     for (size_t i = 0; i < n; ++i) {
-      PendingPacket &p = packets[ch.packets_off + i];
-      iov_[i] = iovec{ch.packets.bytes.data() + p.offset, p.size};
+      PendingPacket &p = packets[out.sending_off + i];
+      iov_[i] = iovec{out.sending.bytes.data() + p.offset, p.size};
       mmsg_[i] = mmsghdr{};
       mmsg_[i].msg_hdr.msg_name = &p.to;
       mmsg_[i].msg_hdr.msg_namelen = p.to_len;
@@ -199,22 +200,22 @@ bool EventLoop::send_packets(Channel &ch) {
     const size_t done = sent > 0 ? static_cast<size_t>(sent) : 1;
     if (sent < 0) {  // the first packet was refused: it is lost (UDP), the socket kept
       const int err = errno;
-      ch.core->udp_failed_errno.store(err, std::memory_order_relaxed);
-      ch.core->udp_failed_number.store(packets[ch.packets_off].number, std::memory_order_release);
+      out.failed_errno.store(err, std::memory_order_relaxed);
+      out.failed_number.store(packets[out.sending_off].number, std::memory_order_release);
       count(counters_.udp_send_failures);
       count(ch.core->datagrams_dropped);
-      if (ch.udp_send_failures++ == 0) {
+      if (out.send_failures++ == 0) {
         log(LogLevel::warning, "UDP send from " + ch.core->address.to_string() + " failed: " + std::strerror(err) +
                                    " (further failures on this socket are counted, not logged)");
       }
     }
     size_t bytes = 0;
-    for (size_t i = 0; i < done; ++i) bytes += packets[ch.packets_off + i].size;
-    ch.packets_off += done;
+    for (size_t i = 0; i < done; ++i) bytes += packets[out.sending_off + i].size;
+    out.sending_off += done;
     wrote(ch, bytes);
   }
-  ch.packets.clear();
-  ch.packets_off = 0;
+  out.sending.clear();
+  out.sending_off = 0;
   return drained(ch);
 }
 
@@ -277,8 +278,9 @@ void EventLoop::on_send_complete(uint64_t id, ssize_t result) {
   Channel *ch = channels_.get(id);
   if (ch == nullptr) return;
   ch->send_pending = false;
-  if (ch->dead) {
-    channels_.erase(id);  // the kernel no longer reads its buffer
+  if (ch->dead) {  // the kernel no longer reads its buffer
+    ch->out.release();
+    channels_.erase(id);
     return;
   }
   if (result == -EAGAIN || result == -EWOULDBLOCK) {
@@ -369,7 +371,7 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
     core.fd.store(-1);  // under the lock: a setsockopt that took it finished first
     dropped.swap(core.pending);
     core.collect.held = 0;
-    std::swap(dropped_packets, core.packets);
+    if (core.udp) std::swap(dropped_packets, core.udp->queued);
     settle_all_output(ch);  // what was still queued is discarded
   }
   ::close(ch.fd);  // outside the lock: with SO_LINGER it may block
@@ -382,12 +384,14 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
                             std::to_string(ch.decoder.buffered()) + " byte(s) of an incomplete datagram discarded");
   }
   num_channels_.fetch_sub(1);
-  ch.conn.reset();
+  // The application may keep the record long after: what the channel held goes now.
+  ch.decoder.reset();
+  ch.parked.clear();
   if (ch.send_pending) {
-    ch.dead = true;  // the kernel still reads ch.out; freed in on_send_complete
-    ch.parked.clear();
+    ch.dead = true;  // the kernel still reads ch.out; erased in on_send_complete
   } else {
-    channels_.erase(ch.id);  // `ch` is gone from here on
+    ch.out.release();
+    channels_.erase(ch.id);  // the record, `ch` with it, may be gone from here on
   }
   // A descriptor is free again: listeners waiting for one retry at once.
   if (backing_off_ > 0) {
