@@ -25,7 +25,7 @@ detail::ConnectionRef detail::wrap_in_handle(std::unique_ptr<ConnectionCore> cor
 }
 
 detail::ConnectionRef detail::ConnectionCore::ref() const {
-  return ConnectionRef(handle->weak_from_this().lock(), const_cast<ConnectionCore *>(this));
+  return ConnectionRef(handle->shared_from_this(), const_cast<ConnectionCore *>(this));
 }
 
 Connection::~Connection() {

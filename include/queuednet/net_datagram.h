@@ -36,7 +36,9 @@ class NetDatagram : public Datagram {
   /// The connection it arrived on (or is bound for); may be null. Not thread safe.
   void set_connection(const std::shared_ptr<Connection> &connection);
   const std::shared_ptr<Connection> &get_connection() const { return connection_; }
-  /// Where it came from: the UDP sender, or for TCP the connection's peer. Not thread safe.
+  /// Where it came from: the UDP sender, or for TCP the connection's peer. Not thread safe, not
+  /// even two get_address() calls at once: a received TCP datagram reads its connection's
+  /// address at the first call and keeps it.
   void set_address(const NetAddress &address) {
     address_ = address;
     address_is_peer_ = false;

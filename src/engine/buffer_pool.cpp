@@ -2,7 +2,6 @@
 #include "engine/buffer_pool.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cassert>
 #include <cstdlib>
@@ -65,21 +64,30 @@ void BufferPool::trim_unused() noexcept {
   for (size_t k = 0; k < kClasses; ++k) {
     const size_t bytes = kMinBytes << k;
     Class &c = classes_[k];
-    // Taken under the lock, freed after it (a 1 MiB block may be a munmap).
-    std::array<void *, 64> freed;
-    size_t n;
-    do {
-      {
-        std::lock_guard lock(c.lock);
-        n = std::min({c.low, c.blocks.size(), freed.size()});
-        std::copy_n(c.blocks.begin(), n, freed.begin());
-        c.blocks.erase(c.blocks.begin(), c.blocks.begin() + static_cast<ptrdiff_t>(n));
-        c.low -= n;
-        kept_.fetch_sub(n * bytes, std::memory_order_relaxed);
-        if (n < freed.size()) c.low = c.blocks.size();  // the next interval starts
-      }
-      for (size_t i = 0; i < n; ++i) std::free(freed[i]);
-    } while (n == freed.size());
+    size_t unused;
+    {
+      std::lock_guard lock(c.lock);
+      unused = std::min(c.low, c.blocks.size());
+      if (unused == 0) c.low = c.blocks.size();  // the next interval starts
+    }
+    if (unused == 0) continue;
+    // The blocks are taken under the lock (one erase) and freed after it (a 1 MiB block may be
+    // a munmap); the list that carries them is made before it.
+    std::vector<void *> freed;
+    try {
+      freed.reserve(unused);
+    } catch (const std::bad_alloc &) {
+      continue;  // kept until a later trim
+    }
+    {
+      std::lock_guard lock(c.lock);
+      const size_t n = std::min({unused, c.low, c.blocks.size()});  // takes since may have lowered it
+      freed.assign(c.blocks.begin(), c.blocks.begin() + static_cast<ptrdiff_t>(n));
+      c.blocks.erase(c.blocks.begin(), c.blocks.begin() + static_cast<ptrdiff_t>(n));
+      kept_.fetch_sub(n * bytes, std::memory_order_relaxed);
+      c.low = c.blocks.size();  // the next interval starts
+    }
+    for (void *block : freed) std::free(block);
   }
 }
 

@@ -1,6 +1,7 @@
 // Internal. ChannelTable: a loop's channels (channel.h) by id, in reusable slots. A slot points
 // at the record whose channel it is; the channel's own reference (Channel::conn) keeps that
-// record alive until erase().
+// record alive until erase(). An id is the slot and a generation the table counts (28 bits), so
+// an event for an erased channel does not reach a later one in the same slot.
 // Thread contract: the owning loop's thread only.
 #pragma once
 
@@ -17,8 +18,8 @@ class ChannelTable {
   ChannelTable(const ChannelTable &) = delete;
   ChannelTable &operator=(const ChannelTable &) = delete;
   ~ChannelTable() {
-    for (Slot &s : slots_) {
-      if (s.core != nullptr) release(s);
+    for (ConnectionCore *&core : slots_) {
+      if (core != nullptr) release(core);
     }
   }
 
@@ -32,13 +33,12 @@ class ChannelTable {
       slot = static_cast<uint32_t>(slots_.size());
       slots_.emplace_back();
     }
-    Slot &s = slots_[slot];
-    s.generation = (s.generation + 1) & 0x0FFFFFFF;  // 28 bits: io_uring tags take 4 of 64
-    if (s.generation == 0) s.generation = 1;
-    s.core = conn.get();
+    generation_ = (generation_ + 1) & 0x0FFFFFFF;  // 28 bits: io_uring tags take 4 of 64
+    if (generation_ == 0) generation_ = 1;
+    slots_[slot] = conn.get();
     Channel &ch = conn->channel;
-    ch.id = (uint64_t{s.generation} << 32) | slot;
-    ch.core = s.core;
+    ch.id = (uint64_t{generation_} << 32) | slot;
+    ch.core = conn.get();
     ch.conn = std::move(conn);
     ++live_;
     return ch;
@@ -46,8 +46,8 @@ class ChannelTable {
   // The channel with this id, dead ones included; nullptr if gone.
   Channel *get(uint64_t id) {
     const uint32_t slot = static_cast<uint32_t>(id);
-    if (slot >= slots_.size() || slots_[slot].core == nullptr || slots_[slot].generation != id >> 32) return nullptr;
-    return &slots_[slot].core->channel;
+    if (slot >= slots_.size() || slots_[slot] == nullptr || slots_[slot]->channel.id != id) return nullptr;
+    return &slots_[slot]->channel;
   }
   // Frees the slot and gives up the channel's reference: the record, `ch` with it, may be gone.
   void erase(uint64_t id) {
@@ -59,25 +59,22 @@ class ChannelTable {
   }
   template <class F>
   void for_each(F &&f) {
-    for (Slot &s : slots_) {
-      if (s.core != nullptr) f(s.core->channel);
+    for (ConnectionCore *core : slots_) {
+      if (core != nullptr) f(core->channel);
     }
   }
   size_t size() const { return live_; }
 
  private:
-  struct Slot {
-    uint32_t generation = 0;
-    ConnectionCore *core = nullptr;  // null: free
-  };
-  static void release(Slot &s) {
-    Channel &ch = s.core->channel;
+  static void release(ConnectionCore *&slot) {
+    Channel &ch = slot->channel;
     ch.dead = true;  // for good: a record's channel is made once
     const ConnectionRef last = std::move(ch.conn);
-    s.core = nullptr;
+    slot = nullptr;
   }
 
-  std::vector<Slot> slots_;
+  std::vector<ConnectionCore *> slots_;  // null: free
+  uint32_t generation_ = 0;
   std::vector<uint32_t> free_;
   size_t live_ = 0;
 };

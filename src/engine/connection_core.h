@@ -64,8 +64,8 @@ struct DatagramOutput {
   // polled send() whose own packet failed can say so.
   std::atomic<uint64_t> failed_number{0};
   std::atomic<int> failed_errno{0};
-  // The owning loop's thread only.
-  PacketQueue sending;  // being sent; the first `sending_off` are gone
+  // The owning loop's thread only, on its own cache lines.
+  alignas(64) PacketQueue sending;  // being sent; the first `sending_off` are gone
   size_t sending_off = 0;
   uint64_t send_failures = 0;
 };
@@ -105,8 +105,8 @@ struct ConnectionCore {
         address(address_),
         udp(kind_ == ChannelKind::datagram ? std::make_unique<DatagramOutput>() : nullptr) {}
 
-  // A reference to this core, sharing its handle's ownership; null once the handle is being
-  // destroyed. Defined by the public layer (connection.cpp). Any thread.
+  // A reference to this core, sharing its handle's ownership. The caller holds one already
+  // (std::bad_weak_ptr otherwise). Defined by the public layer (connection.cpp). Any thread.
   ConnectionRef ref() const;
   // Whether send() queued output the loop has not taken yet. Under `output_lock`.
   bool output_queued() const { return !pending.empty() || (udp && !udp->queued.empty()); }

@@ -386,7 +386,8 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
   num_channels_.fetch_sub(1);
   // The application may keep the record long after: what the channel held goes now.
   ch.decoder.reset();
-  ch.parked.clear();
+  ch.parked.release();
+  if (core.udp) core.udp->sending = PacketQueue{};
   if (ch.send_pending) {
     ch.dead = true;  // the kernel still reads ch.out; erased in on_send_complete
   } else {

@@ -33,6 +33,11 @@ class ParkedInput {
     bytes_.clear_and_trim();  // a flood's backlog is not kept once it is gone
     off_ = 0;
   }
+  // Empties it and lets its buffer go.
+  void release() {
+    bytes_.release();
+    off_ = 0;
+  }
 
  private:
   void compact() {
