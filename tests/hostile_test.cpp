@@ -489,6 +489,55 @@ TEST(Hostile, HalfCloseWithDataInFlightGetsEveryEcho) {
   }
 }
 
+// (d'') The FIN comes while the server is not reading the connection (its datagrams fill the
+// reader's input budget) and a last frame waits in the kernel with it. Once the application has
+// taken what was read, reading resumes, the last frame is delivered, and the FIN is still seen:
+// the reset is reported (an edge-triggered backend gets the FIN's edge only once).
+TEST(Hostile, FinThatArrivesWhileReadingIsPausedIsStillSeen) {
+  constexpr int kFirst = 40;
+  qt::Server server;
+  server.manager->set_close_timeout(60);  // the idle rule must not close it during the test
+  server.reader.set_input_budget(4, size_t{1} << 20);
+  qt::RawClient client(server.port);
+  const auto conn = server.accept_one();
+  ASSERT_NE(conn, nullptr);
+  std::vector<std::string> payloads;
+  std::string first;
+  for (int i = 0; i < kFirst; ++i) {
+    payloads.push_back(std::string(1000, static_cast<char>('a' + i % 26)) + std::to_string(i));
+    first += qt::frame2(payloads.back());
+  }
+  ASSERT_TRUE(client.send_all(first));
+  // The budget's four datagrams are queued: the server has stopped reading.
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.reader.get_current_queue_size() >= 4;
+  }));
+  payloads.push_back("the last frame");
+  ASSERT_TRUE(client.send_all(qt::frame2(payloads.back())));
+  ASSERT_EQ(::shutdown(client.fd(), SHUT_WR), 0);
+  pollfd p{conn->get_fd(), POLLRDHUP, 0};
+  ASSERT_EQ(::poll(&p, 1, 10000), 1) << "the FIN did not reach the server's socket";
+  server.reader.poll();  // a turn while not reading: the FIN's edge comes now
+
+  size_t taken = 0;
+  bool in_order = true;
+  EXPECT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    NetDatagram dg;
+    while (server.reader.get_data(dg)) {
+      in_order = in_order && taken < payloads.size() && dg.get_message() == payloads[taken];
+      ++taken;
+    }
+    return taken == payloads.size() && server.manager->reset_connection_available();
+  }, 10s)) << taken << " of " << payloads.size() << " datagrams; reset reported: "
+           << server.manager->reset_connection_available();
+  EXPECT_TRUE(in_order);
+  std::shared_ptr<Connection> reset;
+  ASSERT_TRUE(server.manager->get_reset_connection(reset));
+  EXPECT_EQ(reset, conn);
+}
+
 // (d') Ten frames then a full close(): every datagram is queued before the reset is reported.
 TEST(Hostile, FramesThenCloseAreAllQueuedBeforeTheReset) {
   constexpr int kTrials = 10, kFrames = 10;

@@ -95,14 +95,19 @@ class EpollBackend final : public Backend {
     int fd = -1;
     ChannelKind kind = ChannelKind::stream;
     bool reading = false;
+    // The kernel reported the peer's FIN (RDHUP/HUP). Edge-triggered: the edge comes once,
+    // maybe while the loop is not reading, so it is kept for every later read.
+    bool peer_closed = false;
   };
 
   void serve_read(uint64_t id, bool peer_closed, BackendEvents &events) {
-    const Entry *found = entries_.find(id);
-    if (found == nullptr || !found->reading) return;
+    Entry *found = entries_.find(id);
+    if (found == nullptr) return;
+    found->peer_closed = found->peer_closed || peer_closed;
+    if (!found->reading) return;
     const Entry e = *found;  // callbacks may add or remove entries
     const Drain d = e.kind == ChannelKind::listener ? io_.accept_all(id, e.fd, events)
-                                                    : io_.receive(id, e.fd, e.kind, peer_closed, events);
+                                                    : io_.receive(id, e.fd, e.kind, e.peer_closed, events);
     if (d == Drain::more) ready_.push_back(id);
   }
 
