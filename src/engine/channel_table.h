@@ -49,7 +49,9 @@ class ChannelTable {
     if (slot >= slots_.size() || slots_[slot] == nullptr || slots_[slot]->channel.id != id) return nullptr;
     return &slots_[slot]->channel;
   }
-  // Frees the slot and gives up the channel's reference: the record, `ch` with it, may be gone.
+  // Frees the slot, lets go of what the channel held (the application may keep the record long
+  // after; the kernel no longer reads its output) and gives up the channel's reference: the
+  // record, the channel with it, may be gone.
   void erase(uint64_t id) {
     const uint32_t slot = static_cast<uint32_t>(id);
     if (get(id) == nullptr) return;
@@ -69,6 +71,10 @@ class ChannelTable {
   static void release(ConnectionCore *&slot) {
     Channel &ch = slot->channel;
     ch.dead = true;  // for good: a record's channel is made once
+    ch.decoder.reset();
+    ch.parked.release();
+    ch.out.release();
+    if (slot->udp) slot->udp->sending = PacketQueue{};
     const ConnectionRef last = std::move(ch.conn);
     slot = nullptr;
   }

@@ -278,9 +278,8 @@ void EventLoop::on_send_complete(uint64_t id, ssize_t result) {
   Channel *ch = channels_.get(id);
   if (ch == nullptr) return;
   ch->send_pending = false;
-  if (ch->dead) {  // the kernel no longer reads its buffer
-    ch->out.release();
-    channels_.erase(id);
+  if (ch->dead) {
+    channels_.erase(id);  // the kernel no longer reads its buffer
     return;
   }
   if (result == -EAGAIN || result == -EWOULDBLOCK) {
@@ -384,14 +383,9 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
                             std::to_string(ch.decoder.buffered()) + " byte(s) of an incomplete datagram discarded");
   }
   num_channels_.fetch_sub(1);
-  // The application may keep the record long after: what the channel held goes now.
-  ch.decoder.reset();
-  ch.parked.release();
-  if (core.udp) core.udp->sending = PacketQueue{};
   if (ch.send_pending) {
     ch.dead = true;  // the kernel still reads ch.out; erased in on_send_complete
   } else {
-    ch.out.release();
     channels_.erase(ch.id);  // the record, `ch` with it, may be gone from here on
   }
   // A descriptor is free again: listeners waiting for one retry at once.
