@@ -2,13 +2,19 @@
 // like the Panda3D manual's client (QueuedConnectionManager in polled mode, QueuedConnectionReader,
 // ConnectionWriter, one connection) keeps a window of datagrams in flight against an echo
 // server and waits for the echoes with data_available()/get_data() in a plain loop.
+// Two patterns:
+//  - drain: each echo taken is answered at once by the next datagram, inside the drain.
+//  - burst: the window is refilled with a loop of send() calls made while nothing waits to be
+//    read, then the echoes are drained, as a client that sends a frame's messages together does.
 //
-//   queuednet-pingpong --port P [--host 127.0.0.1] [--backend B] [--window 64] [--size 32]
-//       [--duration SECONDS]
+//   queuednet-pingpong --port P [--host 127.0.0.1] [--backend B] [--pattern drain|burst]
+//       [--window 64] [--size 32] [--duration SECONDS] [--round-trips N]
 //
-// Prints "pingpong: backend=B window=W size=S round_trips=N seconds=T round_trips_per_sec=R
-// result=ok|FAILED"; exits 1 when an echo is wrong or missing.
+// Stops sending after --duration seconds or --round-trips datagrams, whichever comes first.
+// Prints "pingpong: backend=B pattern=P window=W size=S round_trips=N seconds=T
+// round_trips_per_sec=R result=ok|FAILED"; exits 1 when an echo is wrong or missing.
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -24,9 +30,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char *kUsage =
     "usage: queuednet-pingpong --port P [--host 127.0.0.1] [--backend auto|io_uring|epoll|poll]\n"
-    "       [--window 64] [--size 32] [--duration 3]\n"
+    "       [--pattern drain|burst] [--window 64] [--size 32] [--duration 3] [--round-trips N]\n"
     "A Panda3D-manual-style polled client: one connection, W datagrams in flight, echoes\n"
-    "verified in order; prints round trips per second.\n";
+    "verified in order; prints round trips per second. drain answers each echo as it is taken;\n"
+    "burst refills the window with a loop of send() calls, then drains the echoes.\n";
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -35,6 +42,8 @@ struct Options {
   int window = 64;
   int size = 32;
   double duration = 3;
+  bool burst = false;
+  uint64_t round_trips = UINT64_MAX;
 };
 
 Options parse(int argc, char **argv) {
@@ -51,6 +60,12 @@ Options parse(int argc, char **argv) {
     } else if (args.is("--window")) o.window = args.integer(1, 100000);
     else if (args.is("--size")) o.size = args.integer(8, 65535);
     else if (args.is("--duration")) o.duration = args.real(0.001, 3600);
+    else if (args.is("--round-trips")) o.round_trips = static_cast<uint64_t>(args.integer(1, 2000000000));
+    else if (args.is("--pattern")) {
+      const auto v = args.value();
+      if (v != "drain" && v != "burst") args.fail("--pattern: '" + std::string(v) + "' is not drain or burst");
+      o.burst = v == "burst";
+    }
     else args.unknown();
   }
   if (o.port < 0) args.fail("--port is required");
@@ -104,24 +119,34 @@ int main(int argc, char **argv) {
   const auto start = Clock::now();
   const auto stop_sending = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
   const auto give_up = stop_sending + std::chrono::seconds(5);
-  for (int i = 0; i < o.window; ++i) send_next();
   auto now = start;
-  while (ok && expect_seq < next_seq && now < give_up) {
-    if (cReader.data_available()) {
-      NetDatagram datagram;
-      if (cReader.get_data(datagram)) {
-        ok = is_echo_of(datagram, expect_seq, o.size);
-        ++expect_seq;
-        if (now < stop_sending) send_next();
-      }
+  auto sending = [&] { return next_seq < o.round_trips && now < stop_sending; };
+  auto take_echo = [&] {
+    NetDatagram datagram;
+    if (!cReader.get_data(datagram)) return false;
+    ok = is_echo_of(datagram, expect_seq, o.size) && ok;
+    ++expect_seq;
+    return true;
+  };
+  if (o.burst) {
+    while (ok && (sending() || expect_seq < next_seq) && now < give_up) {
+      while (sending() && next_seq - expect_seq < static_cast<uint64_t>(o.window)) send_next();
+      while (cReader.data_available()) take_echo();
+      now = Clock::now();
     }
-    now = Clock::now();
+  } else {
+    for (int i = 0; i < o.window && sending(); ++i) send_next();
+    while (ok && expect_seq < next_seq && now < give_up) {
+      if (cReader.data_available() && take_echo() && sending()) send_next();
+      now = Clock::now();
+    }
   }
   const double secs = std::chrono::duration<double>(now - start).count();
   ok = ok && expect_seq == next_seq;
-  std::printf("pingpong: backend=%s window=%d size=%d round_trips=%llu seconds=%.2f round_trips_per_sec=%.0f result=%s\n",
-              std::string(to_string(cManager->get_backend())).c_str(), o.window, o.size,
-              static_cast<unsigned long long>(expect_seq), secs, static_cast<double>(expect_seq) / secs,
-              ok ? "ok" : "FAILED");
+  std::printf(
+      "pingpong: backend=%s pattern=%s window=%d size=%d round_trips=%llu seconds=%.2f round_trips_per_sec=%.0f "
+      "result=%s\n",
+      std::string(to_string(cManager->get_backend())).c_str(), o.burst ? "burst" : "drain", o.window, o.size,
+      static_cast<unsigned long long>(expect_seq), secs, static_cast<double>(expect_seq) / secs, ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }

@@ -12,8 +12,9 @@
 #              p50/p99 latency. queuednet-echo-load verifies every echoed byte.
 #   latency    request-reply: one connection, one datagram in flight, every 1-thread server.
 #   pingpong   the Panda3D-style exchange: queuednet-pingpong (the manual's polled client, one
-#              connection, 64 in flight) against queuednet-echo-server in polled mode, io_uring
-#              and epoll side by side.
+#              connection, 64 in flight; each echo answered inside the drain, and the bursting
+#              client that refills its window with a loop of send() calls) against
+#              queuednet-echo-server in polled mode, io_uring and epoll side by side.
 #   udp        baseline-udp-echo (recvmmsg/sendmmsg, 1 and 2 threads) and queuednet-echo-server
 #              --udp on each backend and thread count: msgs/s, loss, CPU per message and its
 #              ratio to the baseline, p50/p99.
@@ -320,36 +321,39 @@ latency_section() {
 # --- pingpong ----------------------------------------------------------------------------------------
 pingpong_section() {
   local csv=$out/pingpong.csv md=$out/pingpong.md
-  echo "backend,round_trips_per_sec,result,runs,min,max" >"$csv"
+  echo "backend,pattern,round_trips_per_sec,result,runs,min,max" >"$csv"
   declare -A rates=() results=()
-  local round b line
+  local round b p line
   for ((round = 1; round <= repeat; round++)); do
-    for b in epoll io_uring; do
-      echo "pingpong: $b (run $round of $repeat)" >&2
-      if start_server "$bin/queuednet-echo-server" --backend "$b" --threads 0; then
-        line=$(timeout "$run_bound" "${on_load[@]}" "$bin/queuednet-pingpong" --port "$tcp_port" --backend "$b" \
-                 --window 64 --size 32 --duration "$seconds" 2>/dev/null | tail -n 1 || true)
-        stop_server
-        rates[$b]+=" $(field round_trips_per_sec "$line")" results[$b]+=" $(or_dash "$(field result "$line")")"
-      else
-        results[$b]+=" unavailable"
-      fi
+    for p in drain burst; do
+      for b in epoll io_uring; do
+        echo "pingpong: $b $p (run $round of $repeat)" >&2
+        if start_server "$bin/queuednet-echo-server" --backend "$b" --threads 0; then
+          line=$(timeout "$run_bound" "${on_load[@]}" "$bin/queuednet-pingpong" --port "$tcp_port" --backend "$b" \
+                   --pattern "$p" --window 64 --size 32 --duration "$seconds" 2>/dev/null | tail -n 1 || true)
+          stop_server
+          rates[$b.$p]+=" $(field round_trips_per_sec "$line")" results[$b.$p]+=" $(or_dash "$(field result "$line")")"
+        else
+          results[$b.$p]+=" unavailable"
+        fi
+      done
     done
   done
-  # shellcheck disable=SC2086
-  local epoll_rate
-  epoll_rate=$(median ${rates[epoll]:-})
   {
-    echo "| backend (client and server) | round trips/s | vs epoll | echoes |"
-    echo "|---|---:|---:|---|"
+    echo "| backend (client and server) | pattern | round trips/s | vs epoll | echoes |"
+    echo "|---|---|---:|---:|---|"
   } >"$md"
-  for b in io_uring epoll; do
+  local epoll_rate rate res
+  for p in drain burst; do
     # shellcheck disable=SC2086
-    local rate res
-    rate=$(median ${rates[$b]:-}) res=$(verdict ${results[$b]:-})
-    # shellcheck disable=SC2086
-    echo "$b,$rate,$res,$repeat,$(stat_of min ${rates[$b]:-}),$(stat_of max ${rates[$b]:-})" >>"$csv"
-    echo "| $b | $(or_dash "$rate") | $(ratio "$rate" "$epoll_rate") | $res |" >>"$md"
+    epoll_rate=$(median ${rates[epoll.$p]:-})
+    for b in io_uring epoll; do
+      # shellcheck disable=SC2086
+      rate=$(median ${rates[$b.$p]:-}) res=$(verdict ${results[$b.$p]:-})
+      # shellcheck disable=SC2086
+      echo "$b,$p,$rate,$res,$repeat,$(stat_of min ${rates[$b.$p]:-}),$(stat_of max ${rates[$b.$p]:-})" >>"$csv"
+      echo "| $b | $p | $(or_dash "$rate") | $(ratio "$rate" "$epoll_rate") | $res |" >>"$md"
+    done
   done
 }
 

@@ -77,8 +77,8 @@ def main():
                         lambda r: f"{r['msgs_per_sec'] or '-'}, {r['p50_us'] or '-'} / {r['p99_us'] or '-'}", str))
     pingpong = read(directory, "pingpong.csv")
     if pingpong:
-        out.append("\n### Panda3D-style exchange (queuednet-pingpong, polled, 64 in flight): round trips/s\n")
-        out.append(grid(pingpong, lambda r: "round trips/s", lambda r: r["round_trips_per_sec"] or "-", str,
+        out.append("\n### Panda3D-style exchange (queuednet-pingpong, polled, 64 in flight): round trips/s by pattern\n")
+        out.append(grid(pingpong, lambda r: r.get("pattern", "drain"), lambda r: r["round_trips_per_sec"] or "-", str,
                         lambda r: f"queuednet {r['backend']} (client and server)"))
     udp = read(directory, "udp.csv")
     if udp:

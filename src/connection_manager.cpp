@@ -216,6 +216,7 @@ ManagerStatistics ConnectionManager::get_statistics() const {
     s.accept_refusals += get(c.accept_refusals);
     s.udp_send_failures += get(c.udp_send_failures);
     s.loop_turns += get(c.turns);
+    s.writes += get(c.writes);
   }
   return s;
 }

@@ -46,6 +46,7 @@ refuse "$load" "--window: '0' is not an integer" --port 1 --window 0
 refuse "$load" "--size must be 8..65505 with --udp" --port 1 --udp --size 4
 refuse "$load" "--port is required" --connections 3
 refuse "$bin/queuednet-pingpong" "--window: '1.5' is not an integer" --port 1 --window 1.5
+refuse "$bin/queuednet-pingpong" "--pattern: 'ping' is not drain or burst" --port 1 --pattern ping
 refuse "$bin/baseline-epoll-echo" "--threads: 'two' is not an integer" --port 0 --threads two
 refuse "$bin/baseline-epoll-echo" "--host: 'localhost' is not an IPv4 address" --port 0 --host localhost
 refuse "$bin/baseline-udp-echo" "--duration: '' is not a number" --port 0 --duration ""
@@ -59,6 +60,16 @@ start_server --port 0 --duration 60
 rc=$?
 check "busy port -> exit 1, one line saying so" \
   test "$rc" = 1 -a "$(lines "$work/err")" = 1 -a "$(grep -c 'Address already in use' "$work/err")" = 1
+stop_server
+
+# queuednet-pingpong, both patterns, against the polled echo server: a bounded number of round
+# trips, every echo verified in order.
+start_server --port 0 --duration 60
+for pattern in drain burst; do
+  "$bin/queuednet-pingpong" --port "$port" --pattern "$pattern" --round-trips 20000 --duration 30 >"$work/pingpong" 2>&1
+  check "queuednet-pingpong --pattern $pattern: 20000 round trips, every echo verified" \
+    grep -q "pattern=$pattern window=64 size=32 round_trips=20000 .*result=ok" "$work/pingpong"
+done
 stop_server
 
 # An address the hand-written baselines cannot bind (TEST-NET-1, on no interface here): exit 1

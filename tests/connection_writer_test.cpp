@@ -7,10 +7,12 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/held_output.h"
 #include "engine/output_policy.h"
 #include "queuednet/queuednet.h"
 #include "support/test_support.h"
@@ -168,9 +170,10 @@ TEST(ConnectionWriter, SendWithNothingWaitingReachesThePeerBeforeTheSenderCallsA
   auto conn = server.accept_one();
   ASSERT_NE(conn, nullptr);
   // Nothing waits to be read: the bytes must reach the peer while the server does nothing
-  // more (polled mode writes before send() returns; a worker writes on its own). Each send,
-  // not only the first: the later ones must not wait for a turn to collect the first's
-  // completion (io_uring).
+  // more. Polled mode writes the first send before it returns and holds the rest of the
+  // burst, which its late writer writes as the application calls nothing; a worker writes on
+  // its own. Each send, not only the first: the later ones must not wait for a turn to
+  // collect the first's completion (io_uring).
   std::string want;
   for (int i = 0; i < 100; ++i) {
     const std::string body = "hello " + std::to_string(i);
@@ -179,6 +182,35 @@ TEST(ConnectionWriter, SendWithNothingWaitingReachesThePeerBeforeTheSenderCallsA
   }
   ASSERT_TRUE(raw.wait_for_bytes(want.size()));
   EXPECT_EQ(raw.received(), want);
+}
+
+TEST(ConnectionWriter, PolledBurstOfSendsIsWrittenWithFewSystemCalls) {
+  if (qt::test_threads() != 0) GTEST_SKIP() << "the burst rule is polled mode's";
+  qt::Server server;
+  qt::RawClient raw(server.port);
+  auto conn = server.accept_one();
+  ASSERT_NE(conn, nullptr);
+  // Sends made one after the other while nothing waits to be read: the first goes at once,
+  // the others wait for the application's next call, which writes them together.
+  constexpr int kBurst = 64;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kBurst; ++i) bodies.push_back("burst " + std::to_string(i));
+  std::string want;
+  for (const std::string &body : bodies) want += qt::frame2(body);
+  const uint64_t before = server.manager->get_statistics().writes;
+  const auto start = std::chrono::steady_clock::now();
+  for (const std::string &body : bodies) ASSERT_TRUE(server.writer.send(Datagram(body), conn));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(server.reader.data_available());
+  ASSERT_TRUE(raw.wait_for_bytes(want.size()));
+  EXPECT_EQ(raw.received(), want);
+  // Each burst window the sends took (a slow or preempted sender's take several) starts with
+  // one write, and the held rest goes with the call after them, or with the late writer.
+  const auto windows = static_cast<uint64_t>(took / queuednet::detail::HeldOutput::kBurstWindow) + 1;
+  const uint64_t writes = server.manager->get_statistics().writes - before;
+  EXPECT_GE(writes, 1u);
+  EXPECT_LE(writes, 2 * windows) << "the sends took " << windows << " burst window(s)";
+  if (windows < kBurst / 4) EXPECT_LT(writes, static_cast<uint64_t>(kBurst)) << "no send of the burst was held";
 }
 
 TEST(ConnectionWriter, AnswersWithinADrainArriveCompleteAndInOrder) {
@@ -265,7 +297,12 @@ TEST(ConnectionWriter, PolledSendWhoseWriteFailsReturnsFalseAndReportsTheResetOn
   raw.reset();  // RST
   const Datagram dg(std::string_view("into the void"));
   bool sent = true;
-  for (int i = 0; i < 100 && sent; ++i) sent = server.writer.send(dg, conn);  // the RST may race the first
+  // The RST may race the first send; a send the burst rule holds returns true, and the call
+  // after it writes it, which fails.
+  for (int i = 0; i < 100 && sent; ++i) {
+    sent = server.writer.send(dg, conn);
+    if (sent) server.reader.data_available();
+  }
   EXPECT_FALSE(sent);
   EXPECT_EQ(last_error().code, make_error_code(errc::connection_closed));
   EXPECT_FALSE(conn->is_open());

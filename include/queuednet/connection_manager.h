@@ -2,8 +2,9 @@
 /// Public header. ConnectionManager: opens and closes connections and owns the event loops that
 /// serve them (Panda3D's ConnectionManager).
 ///
-/// The thread count is chosen at construction: 0 = polled mode (nothing runs in the background;
-/// readers and listeners do the I/O on the caller's thread when polled), N = a pool of N worker
+/// The thread count is chosen at construction: 0 = polled mode (readers and listeners do the
+/// I/O on the caller's thread when polled; the one background thread is the late writer, see
+/// connection_writer.h, started at the first burst of sends held), N = a pool of N worker
 /// threads, each running its own event loop. Each connection belongs to one loop for its whole
 /// life. The backend (io_uring, epoll, poll) is probed at construction unless forced here or by
 /// the QUEUEDNET_BACKEND environment variable.

@@ -5,17 +5,26 @@
 /// send() never blocks and never makes the caller wait for a slow peer. It appends the framed
 /// datagram to the connection's output (one short lock) and marks the connection for writing.
 /// When the bytes go out is one rule, the same for every backend:
-///   Every byte a send() accepted reaches the kernel before the application goes idle. The loop
+///   Every byte a send() accepted reaches the kernel when the application goes idle, or soon
+///   after on its own (a held burst, below). The loop
 ///   writes each marked connection with one system call (or one io_uring SQE), so the answers
 ///   an application gives within one drain (taking the queued datagrams and answering them)
 ///   leave together.
 ///   - Polled mode: a send() made while no datagram waits in a reader queue (nothing is waiting
-///     to be read) is written before it returns; so is the last answer of a drain. Otherwise
-///     output waits at the latest until data_available(), new_connection_available() or
-///     reset_connection_available() returns false, poll() or a wait_*() call starts waiting,
-///     flush(), or close; a connection holding 256 KiB or more is written at once, and once a
-///     drain's sends reach 256 KiB every connection they went to is written (a server behind its
-///     clients, whose queue never empties, still answers in batches).
+///     to be read) is written before it returns; so is the last answer of a drain. The
+///     exception is a burst: a send that follows, within 50 µs, a send the same thread had
+///     written that way, with no call in between that writes, is held (a burst costs two
+///     writes per connection: its first send, then the rest together). Held output waits at
+///     the latest until data_available(), new_connection_available() or
+///     reset_connection_available() returns false, get_data() finds nothing, poll() or a
+///     wait_*() call starts waiting; flush() and close write their own connection. A
+///     connection holding 256 KiB or more is written at once, and once a drain's sends reach
+///     256 KiB every connection they went to is written (a server behind its clients, whose
+///     queue never empties, still answers in batches). A burst's held sends never depend on
+///     a later call: if the application makes none, the manager's late writer, a thread
+///     started at the first held burst, writes them within about a millisecond (it takes the
+///     loop's turn for a moment; a call that finds it there waits for it). What the socket
+///     cannot take yet then waits for the application's turns, as any polled output does.
 ///   - Threaded mode: no system call on the caller's thread but an occasional wake-up: the
 ///     connection's worker writes at the end of its current turn, woken when the application
 ///     has taken every datagram of that connection, or goes idle (a *_available() returning
@@ -29,8 +38,9 @@
 /// closed as a slow consumer (logged once) and a reset is reported.
 ///
 /// Errors: false with the reason in last_error(). In polled mode a send() whose own write fails
-/// returns false (errc::connection_closed) and the reset is reported once; a threaded send()
-/// cannot see a later write failure, which is reported as a reset only.
+/// returns false (errc::connection_closed) and the reset is reported once; a send that is held
+/// (mid-drain, or in a burst) and a threaded send() cannot see a later write failure, which is
+/// reported as a reset only (a refused UDP packet is counted, see ConnectionStatistics).
 ///
 /// num_threads has the same meaning as for ConnectionReader (see connection_reader.h).
 /// Thread safety: every method may be called from any thread.
@@ -90,7 +100,8 @@ class ConnectionWriter {
   bool is_valid_for_udp(const Datagram &datagram) const;
 
   ConnectionManager *get_manager() const;
-  /// True in polled mode: sends are written on the caller's thread (see the rule above).
+  /// True in polled mode: sends are written on the caller's thread (a burst's held tail may be
+  /// written by the late writer; see the rule above).
   bool is_immediate() const;
   int get_num_threads() const;
 
@@ -106,8 +117,8 @@ class ConnectionWriter {
   size_t get_max_queue_size() const;
   /// Bytes accepted by writers and not yet taken by the kernel, over every connection of the
   /// manager, as far as the loops have seen them: a loop sees a send() when it next writes
-  /// that connection (before send() returns in polled mode when nothing waits to be read,
-  /// otherwise at the end of the drain or the worker's turn; every turn while the connection's
+  /// that connection (before send() returns in polled mode when nothing waits to be read and
+  /// the send is not held, otherwise when it is written; every turn while the connection's
   /// socket is full). Connection::get_pending_output() is exact at once. Any thread.
   size_t get_current_queue_size() const;
   /// queuednet: output past this many bytes closes the connection as a slow consumer. 64 MiB.

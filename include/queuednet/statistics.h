@@ -43,6 +43,7 @@ struct ManagerStatistics {
   uint64_t accept_refusals = 0;       ///< times accepting paused for lack of descriptors
   uint64_t udp_send_failures = 0;     ///< UDP packets the kernel refused (each socket logs only its first)
   uint64_t loop_turns = 0;            ///< turns the loops have taken (each one backend wait, which may not block)
+  uint64_t writes = 0;                ///< stream writes and UDP sendmmsg calls (each one system call or io_uring request)
 };
 
 }  // namespace queuednet

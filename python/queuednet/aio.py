@@ -16,7 +16,8 @@ an idle server sleeps in the event loop's ``epoll_wait``::
         net.close()
 
 Polled mode (the default) does the network I/O on the event loop's thread, when a coroutine
-waits for something: a descriptor is watched only while a coroutine awaits its queue, and the
+waits for something (the manager's late writer writes the held end of a burst of sends that no
+later call writes): a descriptor is watched only while a coroutine awaits its queue, and the
 call that takes from it turns the manager's loop (unless it ends a drain; the descriptor then
 stays readable and the next call turns it). With ``num_threads > 0`` the manager's workers
 do the I/O and the descriptors tell the event loop when something was queued. Polled mode on

@@ -30,7 +30,8 @@ void bind_statistics(py::module_ &m) {
       .def_readonly("bad_datagrams", &ManagerStatistics::bad_datagrams)
       .def_readonly("accept_refusals", &ManagerStatistics::accept_refusals)
       .def_readonly("udp_send_failures", &ManagerStatistics::udp_send_failures)
-      .def_readonly("loop_turns", &ManagerStatistics::loop_turns);
+      .def_readonly("loop_turns", &ManagerStatistics::loop_turns)
+      .def_readonly("writes", &ManagerStatistics::writes);
 }
 
 }  // namespace queuednet::python

@@ -1,6 +1,6 @@
 // Internal. EventLoop: requests from other threads, one turn, channels, timers, listeners.
 // Its drivers (polled and worker) and shutdown are in loop_drivers.cpp, input in
-// loop_input.cpp, output and closing in loop_output.cpp.
+// loop_input.cpp, output and closing in loop_output.cpp, UDP output in loop_packets.cpp.
 #include "engine/event_loop.h"
 
 #include <unistd.h>
@@ -27,9 +27,11 @@ EventLoop::EventLoop(Engine &engine, uint32_t index, std::unique_ptr<Backend> ba
       waiting_(engine.waiting_datagrams()),
       request_batch_(kRequestBatch),
       batch_(kDeliveryBatch),
-      rng_(static_cast<std::minstd_rand::result_type>(Clock::now().time_since_epoch().count() + index)) {}
+      rng_(static_cast<std::minstd_rand::result_type>(Clock::now().time_since_epoch().count() + index)),
+      held_([this] { write_late(); }, num_requests_) {}
 
 EventLoop::~EventLoop() {
+  held_.stop();  // it turns the loop
   join();
   // The kernel may still hold output buffers (completion backends): tear the backend down
   // first, then free the channels.
@@ -77,6 +79,17 @@ void EventLoop::write_rule(ConnectionCore &core, bool need_sync) {
   if (write_waits_for_drain(need_sync, waiting_datagrams, queued, held)) return;
   const bool waiting = waiting_datagrams > 0;
   const bool eager = queued >= kEagerFlushBytes;
+  const int64_t now = waiting ? 0 : HeldOutput::now_ns();
+  if (!waiting && !eager && held_.in_burst(now)) {
+    // A later send of a burst (held_output.h): marked now, written by the application's next
+    // call, or by the late writer. Marked before the hold, so the late writer sees it.
+    if (need_sync) enqueue(core.ref());
+    if (held_.hold()) return;
+    // No late writer: written below, through the request just queued (or by the thread
+    // turning the loop, woken if it sleeps in a wait).
+    if (need_sync) wake_worker();
+    need_sync = false;
+  }
   if (!try_enter()) {  // another thread turns the loop: it writes at the end of its turn
     if (need_sync) post(core.ref());
     return;
@@ -90,6 +103,7 @@ void EventLoop::write_rule(ConnectionCore &core, bool need_sync) {
   if (!waiting || drain_holds_enough(held)) {
     flush_dirty();
     backend_->submit(*this);
+    if (!waiting) held_.wrote_at_once(now);
   } else if (ch != nullptr && eager) {
     write(*ch);
     backend_->submit(*this);
@@ -119,6 +133,17 @@ void EventLoop::application_idle() {
     return;
   }
   if (!try_enter()) return;  // the thread turning the loop writes at the end of its turn
+  drain_requests();
+  flush_dirty();
+  backend_->submit(*this);
+  leave();
+}
+
+void EventLoop::write_late() {
+  if (!try_enter_once()) {
+    wake_worker();  // a thread asleep in a turn writes when its wait ends
+    return;
+  }
   drain_requests();
   flush_dirty();
   backend_->submit(*this);

@@ -1,8 +1,9 @@
 // Internal. EventLoop: owns a set of connections for their whole life and does all their I/O
 // through one Backend: accept, receive, frame decoding, delivery to readers, sends, closes.
 //
-// Polled mode: the loop has no thread; whoever polls turns it (one thread at a time; the
-// others return at once or wait for the turn to end). Threaded mode: run() is a worker's body.
+// Polled mode: the loop has no thread of its own; whoever polls turns it (one thread at a
+// time; the others return at once or wait for the turn to end), and the late writer
+// (held_output.h) turns it briefly to write a burst the application left held. Threaded mode: run() is a worker's body.
 // Other threads never touch a channel: they record what they want in the ConnectionCore and
 // call sync(), which the loop applies on its thread (at once, in polled mode, when nobody is
 // turning the loop).
@@ -11,8 +12,9 @@
 // to the connection and marks it for writing; the loop writes every marked connection with one
 // system call (or one SQE) each
 //  - polled mode: when the reader queues hold nothing (so a send with nothing waiting to be
-//    read goes out before it returns), at every turn (before waiting, and after), on flush()
-//    and on close; a long drain also writes a connection once it holds kEagerFlushBytes.
+//    read goes out before it returns, unless it continues a burst: held_output.h), at every
+//    turn (before waiting, and after), on flush() and on close; a long drain also writes a
+//    connection once it holds kEagerFlushBytes.
 //  - threaded mode: at the end of every worker turn; a send wakes a sleeping worker when the
 //    application has taken every datagram of that connection, or when the application goes
 //    idle (application_idle()).
@@ -42,6 +44,7 @@
 #include "engine/connection_core.h"
 #include "engine/delay_line.h"
 #include "engine/hand_off_queue.h"
+#include "engine/held_output.h"
 #include "engine/loop_counters.h"
 #include "engine/output_policy.h"
 #include "engine/reader_core.h"
@@ -144,8 +147,13 @@ class EventLoop final : public BackendEvents {
   void post(ConnectionRef c);     // ... and wake the worker
   void wake_worker();
   bool in_loop() const;
-  // Polled mode: takes the turn if nobody has it (and this thread is not inside it already).
+  // Polled mode: takes the turn if nobody has it (and this thread is not inside it already);
+  // waits while the late writer has it.
   bool try_enter();
+  bool try_enter_once();  // ... without waiting
+  // The late writer (held_output.h): writes what is held if the turn is free; otherwise wakes
+  // the thread that holds the turn if it sleeps in a wait.
+  void write_late();
   void leave();
   void notify_turn_waiters();
   void drain_requests();
@@ -202,7 +210,7 @@ class EventLoop final : public BackendEvents {
   void check_output_pressure(Channel &ch);
   bool take_pending(Channel &ch);
   bool pump(Channel &ch);
-  bool send_packets(Channel &ch);
+  bool send_packets(Channel &ch);  // loop_packets.cpp
   void wrote(Channel &ch, size_t bytes);
   // The socket is full: write() runs again when it is writable (on_writable).
   void wait_writable(Channel &ch);
@@ -277,6 +285,9 @@ class EventLoop final : public BackendEvents {
   LoopCounters counters_;
   bool closing_all_ = false;
   uint64_t activity_ = 0;  // socket events handled, for poll()'s result
+  // Polled mode: the burst rule and the late writer, whose thread uses the members above (last,
+  // so it is made after them; ~EventLoop stops it first).
+  HeldOutput held_;
 };
 
 }  // namespace queuednet::detail

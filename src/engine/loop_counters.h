@@ -24,6 +24,7 @@ struct LoopCounters {
   std::atomic<uint64_t> accept_refusals{0};
   std::atomic<uint64_t> udp_send_failures{0};
   std::atomic<uint64_t> turns{0};
+  std::atomic<uint64_t> writes{0};  // stream writes and sendmmsg calls (each a system call or an SQE)
 };
 
 }  // namespace queuednet::detail

@@ -19,7 +19,18 @@ constexpr int kShutdownWaits = 64;
 bool EventLoop::in_loop() const { return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
 
 bool EventLoop::try_enter() {
-  if (in_loop() || !turn_mutex_.try_lock()) return false;
+  if (in_loop()) return false;
+  // The late writer's turn is short and waits for nothing: the caller waits it out, so that
+  // an application with one thread never finds the turn taken.
+  while (!try_enter_once()) {
+    if (!held_.writing()) return try_enter_once();  // it may have left just now
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+bool EventLoop::try_enter_once() {
+  if (!turn_mutex_.try_lock()) return false;
   owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   return true;
 }
@@ -124,6 +135,7 @@ void EventLoop::join() {
 
 void EventLoop::drain_and_close(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
+  held_.stop();  // what it would write, the shutdown writes
   stopping_.store(true, std::memory_order_seq_cst);
   backend_->wake();       // a thread blocked in a turn returns, and sees the engine shut down
   notify_turn_waiters();  // so does one waiting for the turn
