@@ -12,7 +12,7 @@ void DrainMark::look_for_more(Engine &engine) {
   }
   const bool ends_drain = found_.load(std::memory_order_relaxed) != 0 &&
                           found_.exchange(0, std::memory_order_relaxed) != 0 &&
-                          now_ns() - last_look_ns_.load(std::memory_order_relaxed) < kDrainGap.count();
+                          steady_now_ns() - last_look_ns_.load(std::memory_order_relaxed) < kDrainGap.count();
   if (ends_drain) {
     engine.application_idle();
   } else {

@@ -19,6 +19,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "engine/steady_ns.h"
+
 namespace queuednet::detail {
 
 class Engine;
@@ -32,7 +34,7 @@ class DrainMark {
   void found() {
     const uint32_t n = found_.load(std::memory_order_relaxed);
     found_.store(n + 1, std::memory_order_relaxed);
-    if (n % kFoundPerLook == 0) last_look_ns_.store(now_ns(), std::memory_order_relaxed);
+    if (n % kFoundPerLook == 0) last_look_ns_.store(steady_now_ns(), std::memory_order_relaxed);
   }
 
   // The caller found the queue empty: polled, turns the loop unless this call ends a drain;
@@ -41,10 +43,6 @@ class DrainMark {
 
  private:
   static constexpr uint32_t kFoundPerLook = 16;
-  static int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
 
   std::atomic<uint32_t> found_{0};  // items found since a call last found the queue empty
   std::atomic<int64_t> last_look_ns_{0};

@@ -79,7 +79,7 @@ void EventLoop::write_rule(ConnectionCore &core, bool need_sync) {
   if (write_waits_for_drain(need_sync, waiting_datagrams, queued, held)) return;
   const bool waiting = waiting_datagrams > 0;
   const bool eager = queued >= kEagerFlushBytes;
-  const int64_t now = waiting ? 0 : HeldOutput::now_ns();
+  const int64_t now = waiting ? 0 : steady_now_ns();
   if (!waiting && !eager && held_.in_burst(now)) {
     // A later send of a burst (held_output.h): marked now, written by the application's next
     // call, or by the late writer. Marked before the hold, so the late writer sees it.
@@ -132,18 +132,18 @@ void EventLoop::application_idle() {
     if (num_requests_.load(std::memory_order_relaxed) > 0) wake_worker();
     return;
   }
-  if (!try_enter()) return;  // the thread turning the loop writes at the end of its turn
-  drain_requests();
-  flush_dirty();
-  backend_->submit(*this);
-  leave();
+  if (try_enter()) write_marked_and_leave();  // else the thread turning the loop writes at its turn's end
 }
 
 void EventLoop::write_late() {
-  if (!try_enter_once()) {
+  if (try_enter_once()) {
+    write_marked_and_leave();
+  } else {
     wake_worker();  // a thread asleep in a turn writes when its wait ends
-    return;
   }
+}
+
+void EventLoop::write_marked_and_leave() {
   drain_requests();
   flush_dirty();
   backend_->submit(*this);

@@ -3,7 +3,8 @@
 //
 // Polled mode: the loop has no thread of its own; whoever polls turns it (one thread at a
 // time; the others return at once or wait for the turn to end), and the late writer
-// (held_output.h) turns it briefly to write a burst the application left held. Threaded mode: run() is a worker's body.
+// (held_output.h) turns it briefly to write a burst the application left held. Threaded
+// mode: run() is a worker's body.
 // Other threads never touch a channel: they record what they want in the ConnectionCore and
 // call sync(), which the loop applies on its thread (at once, in polled mode, when nobody is
 // turning the loop).
@@ -154,6 +155,8 @@ class EventLoop final : public BackendEvents {
   // The late writer (held_output.h): writes what is held if the turn is free; otherwise wakes
   // the thread that holds the turn if it sleeps in a wait.
   void write_late();
+  // In a turn this thread took: applies the requests, writes every marked connection, leaves.
+  void write_marked_and_leave();
   void leave();
   void notify_turn_waiters();
   void drain_requests();

@@ -31,6 +31,8 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/steady_ns.h"
+
 namespace queuednet::detail {
 
 // A thread's current burst on one loop: the loop had written `epoch` times when it began.
@@ -53,14 +55,11 @@ class HeldOutput {
   HeldOutput(const HeldOutput &) = delete;
   HeldOutput &operator=(const HeldOutput &) = delete;
 
-  static int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
-  // Whether a send made at `now` by this thread continues its burst (see above).
+  // Whether a send made at `now` (steady_now_ns) by this thread continues its burst.
   bool in_burst(int64_t now) const {
     const BurstStart &b = burst_;
-    return b.loop == this && b.epoch == writes_.load(std::memory_order_relaxed) && now - b.start_ns < kBurstWindow.count();
+    return b.loop == this && b.epoch == writes_.load(std::memory_order_relaxed) &&
+           now - b.start_ns < kBurstWindow.count();
   }
   // This thread's send was written at once, at `now` (after the loop wrote): a burst begins.
   void wrote_at_once(int64_t now) { burst_ = BurstStart{this, writes_.load(std::memory_order_relaxed), now}; }
