@@ -213,6 +213,35 @@ TEST(ConnectionWriter, PolledBurstOfSendsIsWrittenWithFewSystemCalls) {
   if (windows < kBurst / 4) EXPECT_LT(writes, static_cast<uint64_t>(kBurst)) << "no send of the burst was held";
 }
 
+// A broadcast: each datagram of a drain goes to every member of a room. The last datagram's
+// sends are to members whose output already waits for the end of the drain, so they join it:
+// the call that ends the drain writes each member once, with every datagram it was sent.
+// (Written at once, the last datagram's first send would write every member's earlier
+// output, and its later sends would each need a write of their own.)
+TEST(ConnectionWriter, PolledDrainEndJoinsOutputThatAlreadyWaits) {
+  if (qt::test_threads() != 0) GTEST_SKIP() << "the write rule's drain is polled mode's";
+  qt::Server server;
+  qt::RawClient a(server.port), b(server.port);
+  const auto room = server.accept_n(2);
+  ASSERT_EQ(room.size(), 2u);
+  const std::string sent = qt::frame2("first") + qt::frame2("second") + qt::frame2("third");
+  ASSERT_TRUE(a.send_all(sent));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.reader.get_current_queue_size() == 3;
+  }));
+  const uint64_t before = server.manager->get_statistics().writes;
+  NetDatagram dg;
+  while (server.reader.data_available() && server.reader.get_data(dg)) {
+    for (const auto &member : room) ASSERT_TRUE(server.writer.send(dg, member));
+  }
+  EXPECT_EQ(server.manager->get_statistics().writes - before, room.size());
+  for (qt::RawClient *member : {&a, &b}) {
+    ASSERT_TRUE(member->wait_for_bytes(sent.size()));
+    EXPECT_EQ(member->received(), sent);
+  }
+}
+
 TEST(ConnectionWriter, AnswersWithinADrainArriveCompleteAndInOrder) {
   qt::Server server;
   qt::RawClient raw(server.port);

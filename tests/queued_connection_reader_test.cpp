@@ -656,3 +656,35 @@ TEST(QueuedConnectionReader, PolledCallAFrameLaterTurnsTheLoop) {
   EXPECT_FALSE(server.reader.data_available());
   EXPECT_EQ(server.manager->get_statistics().loop_turns, before + 1);
 }
+
+// The manual's loop checks the listener, the resets and the reader once per iteration: the
+// loop turns once per iteration, at the first check that finds its queue empty again; the
+// reader's check right after that turn reads the same sockets, and skips. A check delayed past
+// 1 ms after the turn (a preemption) turns again, so a few extra turns are allowed; without
+// the rule every check turns (two per iteration).
+TEST(QueuedConnectionReader, PolledManualLoopTurnsOncePerIteration) {
+  if (qt::test_threads() > 0) GTEST_SKIP() << "workers turn their loops themselves";
+  qt::Server server;
+  qt::RawClient raw(server.port);
+  ASSERT_NE(server.accept_one(), nullptr);
+  const auto turns = [&] { return server.manager->get_statistics().loop_turns; };
+  constexpr uint64_t kIterations = 200;
+  const uint64_t before = turns();
+  std::shared_ptr<Connection> c;
+  for (uint64_t i = 0; i < kIterations; ++i) {
+    EXPECT_FALSE(server.listener.new_connection_available() && server.listener.get_new_connection(c));
+    EXPECT_FALSE(server.manager->reset_connection_available());
+    EXPECT_FALSE(server.reader.data_available());
+  }
+  const uint64_t taken = turns() - before;
+  EXPECT_GE(taken, kIterations);  // the listener's check turns in every iteration
+  EXPECT_LT(taken, kIterations + kIterations / 4);
+  // What arrives between iterations is still found by the next one.
+  ASSERT_TRUE(raw.send_all(qt::frame2("next iteration")));
+  NetDatagram dg;
+  ASSERT_TRUE(qt::eventually([&] {
+    server.listener.new_connection_available();
+    return server.reader.data_available() && server.reader.get_data(dg);
+  }));
+  EXPECT_EQ(dg.get_message(), "next iteration");
+}

@@ -11,18 +11,20 @@
 ///   an application gives within one drain (taking the queued datagrams and answering them)
 ///   leave together.
 ///   - Polled mode: a send() made while no datagram waits in a reader queue (nothing is waiting
-///     to be read) is written before it returns; so is the last answer of a drain. The
-///     exception is a burst: a send that follows, within 50 µs, a send the same thread had
-///     written that way, with no call in between that writes, is held (a burst costs two
-///     writes per connection: its first send, then the rest together). Held output waits at
+///     to be read) is written before it returns, with two exceptions. A send to a connection
+///     whose output already waits (answers held for the end of a drain, or a burst's) joins
+///     it: answering a drain's last datagram to connections answered earlier in the drain
+///     writes each once, later. And a burst: a send that follows, within 50 µs, a send the
+///     same thread had written at once, with no call in between that writes, is held (a burst
+///     costs two writes per connection: its first send, then the rest together). Held output waits at
 ///     the latest until data_available(), new_connection_available() or
 ///     reset_connection_available() returns false, get_data() finds nothing, poll() or a
 ///     wait_*() call starts waiting; flush() and close write their own connection. A
 ///     connection holding 256 KiB or more is written at once, and once a drain's sends reach
 ///     256 KiB every connection they went to is written (a server behind its clients, whose
-///     queue never empties, still answers in batches). A burst's held sends never depend on
-///     a later call: if the application makes none, the manager's late writer, a thread
-///     started at the first held burst, writes them within about a millisecond (it takes the
+///     queue never empties, still answers in batches). Held sends never depend on a later
+///     call: if the application makes none, the manager's late writer, a thread started at
+///     the first held send, writes them within about a millisecond (it takes the
 ///     loop's turn for a moment; a call that finds it there waits for it). What the socket
 ///     cannot take yet then waits for the application's turns, as any polled output does.
 ///   - Threaded mode: no system call on the caller's thread but an occasional wake-up: the

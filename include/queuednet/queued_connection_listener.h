@@ -19,8 +19,9 @@ class QueuedConnectionListener : public ConnectionListener {
   QueuedConnectionListener(ConnectionManager *manager, int num_threads);
   ~QueuedConnectionListener() override;
 
-  /// True if a new connection is queued; in polled mode polls first (never blocks), except
-  /// the call that ends a drain (as QueuedConnectionReader::data_available).
+  /// True if a new connection is queued; in polled mode polls first (never blocks), unless
+  /// the loop polled since this queue was last found empty, under 1 ms ago (as
+  /// QueuedConnectionReader::data_available). Any thread.
   bool new_connection_available();
   /// queuednet: waits up to `timeout` seconds for a new connection; as
   /// QueuedConnectionReader::wait_for_data.

@@ -31,10 +31,11 @@ class QueuedConnectionReader : public ConnectionReader {
 
   /// True if a datagram is queued. Returns at once, with no system call, when one is; otherwise
   /// in polled mode it first polls (writes what send() queued, reads what is ready, never
-  /// blocking), unless it ends a drain (the previous call found a datagram, in a drain that
-  /// took its first one, or its latest 16th, under 1 ms ago): then it only writes what send()
-  /// queued and returns false, and the next call polls, so a `while (data_available())` drain
-  /// turns the loop once, not at its end too. Any thread.
+  /// blocking), unless the loop polled since this queue was last found empty, under 1 ms ago
+  /// (or this queue's drain took its first datagram, or its latest 16th, under 1 ms ago): then
+  /// it only writes what send() queued and returns false, and the next call polls. So the
+  /// manual's loop (new_connection_available(), reset_connection_available(), a
+  /// `while (data_available())` drain) polls once per iteration, not once per call. Any thread.
   bool data_available();
   /// queuednet: waits up to `timeout` seconds for a datagram to be queued; true if one is.
   /// Threaded mode: sleeps until a worker queues one (for consumer threads; no busy-wait).
@@ -77,8 +78,8 @@ class QueuedConnectionReader : public ConnectionReader {
   /// - Polled mode: an epoll set that is also readable on socket activity and when the loop has
   ///   timers due (close timeouts, fault-injection delays) or work in hand, so the application's
   ///   loop may sleep on it alone: data_available() turns the loop and handles what fired it,
-  ///   which may be work for the manager's other objects (a call that ends a drain does not
-  ///   turn: the descriptor stays readable and the next call does). The first call starts
+  ///   which may be work for the manager's other objects (a call that does not poll, as
+  ///   data_available() says, leaves the descriptor readable, and the next call polls). The first call starts
   ///   the manager, fixing its thread count as a first poll does. The poll backend has nothing
   ///   to watch: -1 then, with last_error() std::errc::operation_not_supported.
   /// Readable once at first (whatever was queued before is not missed), and when the manager

@@ -18,8 +18,9 @@ an idle server sleeps in the event loop's ``epoll_wait``::
 Polled mode (the default) does the network I/O on the event loop's thread, when a coroutine
 waits for something (the manager's late writer writes the held end of a burst of sends that no
 later call writes): a descriptor is watched only while a coroutine awaits its queue, and the
-call that takes from it turns the manager's loop (unless it ends a drain; the descriptor then
-stays readable and the next call turns it). With ``num_threads > 0`` the manager's workers
+call that takes from it turns the manager's loop (unless the loop turned since that queue was
+last found empty, under 1 ms ago; the descriptor then stays readable and the next call turns
+it). With ``num_threads > 0`` the manager's workers
 do the I/O and the descriptors tell the event loop when something was queued. Polled mode on
 the poll backend has no descriptor: the constructor raises io.UnsupportedOperation.
 

@@ -1,6 +1,8 @@
 // Internal. See drain_mark.h.
 #include "engine/drain_mark.h"
 
+#include <algorithm>
+
 #include "engine/engine.h"
 
 namespace queuednet::detail {
@@ -10,14 +12,16 @@ void DrainMark::look_for_more(Engine &engine) {
     engine.application_idle();
     return;
   }
-  const bool ends_drain = found_.load(std::memory_order_relaxed) != 0 &&
-                          found_.exchange(0, std::memory_order_relaxed) != 0 &&
-                          steady_now_ns() - last_look_ns_.load(std::memory_order_relaxed) < kDrainGap.count();
-  if (ends_drain) {
+  const uint64_t turn = engine.polled_turns();
+  const bool drained = found_.exchange(0, std::memory_order_relaxed) != 0;
+  const int64_t latest = std::max(engine.polled_last_turn_ns(), drained ? last_look_ns_.load(std::memory_order_relaxed) : 0);
+  if (seen_turn_.load(std::memory_order_relaxed) != turn && steady_now_ns() - latest < kDrainGap.count()) {
+    seen_turn_.store(turn, std::memory_order_relaxed);
     engine.application_idle();
-  } else {
-    engine.poll(0);
+    return;
   }
+  engine.poll(0);
+  seen_turn_.store(engine.polled_turns(), std::memory_order_relaxed);
 }
 
 }  // namespace queuednet::detail

@@ -1,16 +1,19 @@
 // Internal. DrainMark: what a queue's *_available() calls found lately, so that polled mode
-// turns the loop once per drain, not once per call.
+// turns the loop once per iteration of the application's loop, not once per call.
 //
-// An application that drains a queue (`while (new_connection_available()) ...`, then
-// `while (data_available()) ...`) ends each drain with a call that finds it empty. Turning
-// the loop there reads more than the application asked for: after a stall, a listener's drain
-// that turned once per accepted batch read every socket before a datagram was taken, and the
-// reader queue, which keeps every block it ever allocated, stayed that deep for good. So a
-// call that finds the queue empty while the drain's last look at the clock (at its first item
-// and every kFoundPerLook items) is under kDrainGap old ends the drain: it writes what send()
-// queued and returns false without turning; the next call turns.
-// A call that comes later (an application that takes one datagram per frame, or that slept)
-// turns, as before: the rule skips only turns the application is about to make again.
+// The manual's loop checks each queue in turn (new_connection_available(),
+// reset_connection_available(), data_available()), draining each, then starts again. A call
+// that finds its queue empty turns the loop, unless both:
+//  - the loop has read its sockets since this queue was last found empty (so this queue has
+//    not yet been found empty after that turn: the call belongs to the iteration the turn
+//    began, and the next iteration turns again), and
+//  - that turn, or this queue's drain (its first item, then every kFoundPerLook items), is
+//    under kDrainGap old.
+// Then the call writes what send() queued and returns false without turning. Skipping such
+// turns keeps an iteration's checks from each reading the sockets (after a stall, a listener's
+// drain that turned once per accepted batch read every socket before a datagram was taken),
+// and lets a turn gather what arrived while the application answered. An application that
+// checks one queue per frame, or that slept, turns as before: its turn is stale.
 //
 // Thread contract: any thread (a hint under concurrency, like the queue's emptiness).
 #pragma once
@@ -37,8 +40,9 @@ class DrainMark {
     if (n % kFoundPerLook == 0) last_look_ns_.store(steady_now_ns(), std::memory_order_relaxed);
   }
 
-  // The caller found the queue empty: polled, turns the loop unless this call ends a drain;
-  // either way what send() queued goes out (threaded mode: the workers are woken to write it).
+  // The caller found the queue empty: polled, turns the loop unless the rule above skips the
+  // turn; either way what send() queued goes out (threaded mode: the workers are woken to
+  // write it).
   void look_for_more(Engine &engine);
 
  private:
@@ -46,6 +50,7 @@ class DrainMark {
 
   std::atomic<uint32_t> found_{0};  // items found since a call last found the queue empty
   std::atomic<int64_t> last_look_ns_{0};
+  std::atomic<uint64_t> seen_turn_{0};  // the loop's turn count when the queue was last found empty
 };
 
 }  // namespace queuednet::detail

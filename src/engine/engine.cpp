@@ -147,6 +147,14 @@ int Engine::poll(int timeout_ms) {
   return loops_[0]->poll(timeout_ms);
 }
 
+uint64_t Engine::polled_turns() const {
+  return started_.load(std::memory_order_acquire) ? loops_[0]->turns() : 0;
+}
+
+int64_t Engine::polled_last_turn_ns() const {
+  return started_.load(std::memory_order_acquire) ? loops_[0]->last_turn_ns() : 0;
+}
+
 void Engine::wait_for_turn(std::chrono::nanoseconds timeout) {
   if (polled() && started_.load(std::memory_order_acquire) && !is_shut_down()) loops_[0]->wait_for_turn(timeout);
 }

@@ -65,6 +65,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // handled, or -1 when another thread is turning it or the engine is shut down. Threaded
   // mode: -1, does nothing.
   int poll(int timeout_ms);
+  // Polled mode: how many times the loop has read its sockets, and when it last did (steady
+  // clock, ns); 0 before it starts.
+  uint64_t polled_turns() const;
+  int64_t polled_last_turn_ns() const;
   // Polled mode: sleeps until the thread turning the loop ends its turn, or `timeout`.
   void wait_for_turn(std::chrono::nanoseconds timeout);
   // The application is going idle (a *_available() found nothing, or it starts waiting): what

@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/heap_trim.h"
+#include "engine/steady_ns.h"
 #include "log.h"
 
 namespace queuednet::detail {
@@ -80,9 +81,11 @@ void EventLoop::write_rule(ConnectionCore &core, bool need_sync) {
   const bool waiting = waiting_datagrams > 0;
   const bool eager = queued >= kEagerFlushBytes;
   const int64_t now = waiting ? 0 : steady_now_ns();
-  if (!waiting && !eager && held_.in_burst(now)) {
-    // A later send of a burst (held_output.h): marked now, written by the application's next
-    // call, or by the late writer. Marked before the hold, so the late writer sees it.
+  if (!waiting && !eager && (!need_sync || held_.in_burst(now))) {
+    // A send to a connection whose output already waits (for the end of a drain, or a
+    // burst's), or a later send of a burst (held_output.h): marked now, written by the
+    // application's next call, or by the late writer. Marked before the hold, so the late
+    // writer sees it.
     if (need_sync) enqueue(core.ref());
     if (held_.hold()) return;
     // No late writer: written below, through the request just queued (or by the thread
@@ -201,6 +204,7 @@ void EventLoop::turn(int timeout_ms) {
   }
   backend_->wait(timeout, *this);
   sleeping_.store(false, std::memory_order_relaxed);
+  if (!threaded_) last_turn_ns_.store(steady_now_ns(), std::memory_order_relaxed);
   count(counters_.turns);
   drain_requests();
   flush_dirty();

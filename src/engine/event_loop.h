@@ -71,6 +71,10 @@ class EventLoop final : public BackendEvents {
   size_t num_channels() const { return num_channels_.load(std::memory_order_relaxed); }
   // What this loop counted (written by the loop, readable from any thread).
   const LoopCounters &counters() const { return counters_; }
+  // Polled mode: how many times the loop has read its sockets, and when it last did (steady
+  // clock, ns). Any thread; hints under concurrency.
+  uint64_t turns() const { return counters_.turns.load(std::memory_order_relaxed); }
+  int64_t last_turn_ns() const { return last_turn_ns_.load(std::memory_order_relaxed); }
 
   // --- Any thread ---------------------------------------------------------------------------
   // Asks the loop to apply what the connection's core now requests (reader or listener,
@@ -256,6 +260,7 @@ class EventLoop final : public BackendEvents {
   std::condition_variable turn_cv_;  // polled: a turn ended, or the loop stops
   std::atomic<int> turn_waiters_{0};
   std::atomic<uint64_t> turns_ended_{0};  // polled: counts leave()
+  std::atomic<int64_t> last_turn_ns_{0};  // polled: when the last turn read the sockets
   std::thread worker_;
   std::promise<std::string> started_;  // the worker's backend is up ("") or why not
   // Polled: set at the end of every turn once a foreign event loop asked for it.

@@ -8,7 +8,8 @@
 // writer; flush() of one connection does not count): then it is a later send of a burst, and
 // it is held. The next of those writes the burst's held sends with one system call per
 // connection: a burst costs two writes per connection, its first send and the rest, where
-// Panda3D makes one per send.
+// Panda3D makes one per send. A send to a connection already marked (its output waits for
+// the end of a drain, or a burst's) is held the same way (EventLoop::write_rule).
 //
 // The safety net: an application that sends a burst and then sleeps without calling the
 // library would leave its last sends unwritten. The first hold starts one thread, the late

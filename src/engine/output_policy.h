@@ -10,9 +10,10 @@
 //  - When to write (the write rule): polled, a send made while datagrams wait to be read, to a
 //    connection already marked for writing, waits for the end of the drain, unless the
 //    connection already holds kEagerFlushBytes or the drain's sends reached kDrainHeldBytes
-//    (then every marked connection is written); a later send of a burst waits for the
-//    application's next call or the late writer (held_output.h); every other send is written
-//    before it returns (or, with workers, at the end of the worker's turn).
+//    (then every marked connection is written); with nothing waiting, a send to a connection
+//    already marked, and a later send of a burst, wait for the application's next call or the
+//    late writer (held_output.h); every other send is written before it returns (or, with
+//    workers, at the end of the worker's turn).
 //  - Output pressure: the loop stops reading a stream whose queued output reached the mark of
 //    the writer that last sent to it, and reads it again once that is down to half the mark.
 // Thread contract: the functions are pure; CollectTcp lives under the connection's output_lock.
