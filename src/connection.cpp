@@ -105,28 +105,28 @@ bool Connection::set_send_buffer_size(int size) { return set_option(*core_, fals
 
 void Connection::set_collect_tcp(bool flag) {
   std::lock_guard lock(core_->output_lock);
-  core_->collect.on = flag;
+  core_->collect_settings().on = flag;
 }
 
 bool Connection::get_collect_tcp() const {
   std::lock_guard lock(core_->output_lock);
-  return core_->collect.on;
+  return core_->collect && core_->collect->on;
 }
 
 void Connection::set_collect_tcp_interval(double interval) {
   std::lock_guard lock(core_->output_lock);
-  core_->collect.interval = interval;
+  core_->collect_settings().interval = interval;
 }
 
 double Connection::get_collect_tcp_interval() const {
   std::lock_guard lock(core_->output_lock);
-  return core_->collect.interval;
+  return core_->collect ? core_->collect->interval : detail::CollectTcp{}.interval;
 }
 
 bool Connection::consider_flush() {
   {
     std::lock_guard lock(core_->output_lock);
-    if (core_->collect.holds(std::chrono::steady_clock::now())) return is_open();
+    if (core_->collect && core_->collect->holds(std::chrono::steady_clock::now())) return is_open();
   }
   return flush();
 }
@@ -139,7 +139,7 @@ bool Connection::flush() {
   }
   {
     std::lock_guard lock(core_->output_lock);
-    core_->collect.on_flush();
+    if (core_->collect) core_->collect->on_flush();
     core_->sync_queued = true;
   }
   engine->loop_of(*core_).flush(detail::ref_of(shared_from_this()));

@@ -172,7 +172,7 @@ bool ConnectionWriter::too_large(size_t size, const detail::FrameConfig &config)
       detail::write_tcp_frame(core.pending.append(frame), data, size, config);
       detail::count(core.datagrams_out);  // under the lock: no locked instruction
       detail::count(core.bytes_out, frame);
-      held = core.collect.on_send(frame);  // no clock read while collect-tcp is off
+      held = core.collect_holds(frame);  // no clock read while collect-tcp is off
     }
     need_sync = !held && !core.sync_queued;
     if (!held && !killed) core.sync_queued = true;

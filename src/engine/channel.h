@@ -29,23 +29,23 @@ struct Channel {
   int fd = -1;
   ChannelKind kind = ChannelKind::stream;
 
-  // The flags, together. Input:
-  bool reading = false;        // the backend reads (or accepts on) it
-  bool paused = false;         // past its reader's input budget
-  bool input_closed = false;   // the peer's FIN was handled: the channel only writes now
-  bool fin_pending = false;    // the FIN came while bytes waited in `parked`
-  bool backing_off = false;    // a listener out of descriptors, retrying at `deadline`
-  bool output_paused = false;  // its output reached the writer's high-water mark (check_output_pressure)
+  // The flags, one bit each (the loop's thread alone writes them). Input:
+  bool reading : 1 = false;        // the backend reads (or accepts on) it
+  bool paused : 1 = false;         // past its reader's input budget
+  bool input_closed : 1 = false;   // the peer's FIN was handled: the channel only writes now
+  bool fin_pending : 1 = false;    // the FIN came while bytes waited in `parked`
+  bool backing_off : 1 = false;    // a listener out of descriptors, retrying at `deadline`
+  bool output_paused : 1 = false;  // its output reached the writer's high-water mark (check_output_pressure)
   // Output:
-  bool send_pending = false;     // the kernel holds `out` (a completion backend's send)
-  bool wants_write = false;
-  bool on_blocked_list = false;  // in the loop's list of channels that waited for writability
-  bool dirty = false;            // on the loop's list of channels to write
+  bool send_pending : 1 = false;     // the kernel holds `out` (a completion backend's send)
+  bool wants_write : 1 = false;
+  bool on_blocked_list : 1 = false;  // in the loop's list of channels that waited for writability
+  bool dirty : 1 = false;            // on the loop's list of channels to write
   // Closing and timers:
-  bool closing = false;    // writing what is queued, then closing
-  bool lingering = false;  // closing, all written and FIN sent: input discarded until acked
-  bool dead = false;       // fd closed; kept only until the pending send completes
-  bool timed = false;      // on the loop's timer list
+  bool closing : 1 = false;    // writing what is queued, then closing
+  bool lingering : 1 = false;  // closing, all written and FIN sent: input discarded until acked
+  bool dead : 1 = false;       // fd closed; kept only until the pending send completes
+  bool timed : 1 = false;      // on the loop's timer list
 
   // Input.
   TcpFrameDecoder decoder;

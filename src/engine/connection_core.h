@@ -108,6 +108,18 @@ struct ConnectionCore {
   // A reference to this core, sharing its handle's ownership. The caller holds one already
   // (std::bad_weak_ptr otherwise). Defined by the public layer (connection.cpp). Any thread.
   ConnectionRef ref() const;
+  // collect-tcp, under `output_lock`: the settings (made on first use); whether a send of
+  // `bytes` is held; how much of `pending` the loop may take now (all of it once `closing`);
+  // the loop took every held byte.
+  CollectTcp &collect_settings() {
+    if (!collect) collect = std::make_unique<CollectTcp>();
+    return *collect;
+  }
+  bool collect_holds(size_t bytes) { return collect && collect->on_send(bytes); }
+  size_t output_ready(bool closing) const { return collect ? collect->ready(pending.size(), closing) : pending.size(); }
+  void collect_released() {
+    if (collect) collect->held = 0;
+  }
   // Whether send() queued output the loop has not taken yet. Under `output_lock`.
   bool output_queued() const { return !pending.empty() || (udp && !udp->queued.empty()); }
   // Bytes send() accepted that the kernel has not taken yet. Any thread.
@@ -135,7 +147,8 @@ struct ConnectionCore {
   uint32_t pending_hint = 0;
   std::atomic<int> fd;          // -1 once closed (set under `output_lock` before the close)
   ByteBuffer pending;           // framed TCP bytes, in send order
-  CollectTcp collect;
+  // collect-tcp, made by the first collect-tcp setting (none: off, as most connections are).
+  std::unique_ptr<CollectTcp> collect;
   // Output accounting, with no locked instruction: writers add what send() accepted (under
   // `output_lock`, so each add is a plain load and store), the owning loop adds what the kernel
   // took or what was discarded (bytes_settled, below). The difference is what is still queued.
@@ -145,16 +158,8 @@ struct ConnectionCore {
   // whose queued output reached it (EventLoop::check_output_pressure).
   std::atomic<size_t> output_high_water{kDefaultOutputHighWater};
 
-  // --- Input and the loop's counters, on one cache line: the loop writes them once per batch
-  // or write, the threads that take the datagrams write `input.consumed` once per run of one
-  // connection's datagrams; send() reads `bytes_settled`, get_statistics() all of them.
-  alignas(64) InputAccount input;
-  std::atomic<uint64_t> bytes_settled{0};  // written to the kernel, or discarded
-  std::atomic<uint64_t> datagrams_in{0};
-  std::atomic<uint64_t> bytes_in{0};
-  std::atomic<uint64_t> datagrams_dropped{0};
-
-  // --- Set once, or rarely touched. -----------------------------------------------------------
+  // --- Set once, or rarely touched; between what send() writes and what the loop writes per
+  // batch, so the two do not share a cache line. ----------------------------------------------
   const std::weak_ptr<Engine> engine;
   const SocketAddress address;  // peer (stream) or local (listener, UDP)
   std::atomic<bool> reset_reported{false};
@@ -170,10 +175,20 @@ struct ConnectionCore {
   std::shared_ptr<ListenerCore> listener;
   const std::unique_ptr<DatagramOutput> udp;  // datagram connections only
 
+  // --- Input and the loop's counters: the loop writes them once per batch or write, the
+  // threads that take the datagrams write `input.consumed` once per run of one connection's
+  // datagrams; send() reads `bytes_settled`, get_statistics() all of them.
+  InputAccount input;
+  std::atomic<uint64_t> bytes_settled{0};  // written to the kernel, or discarded
+  std::atomic<uint64_t> datagrams_in{0};
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> datagrams_dropped{0};
+
   // --- The owning loop's own part of the record (its thread only). ----------------------------
   Channel channel;
 };
-static_assert(sizeof(ConnectionCore) <= 512, "a connection's record, its channel included, fits eight cache lines");
+// An idle connection costs this record, its handle and a few table entries (bench/idle_memory.sh).
+static_assert(sizeof(ConnectionCore) <= 456, "a connection's record, its channel included, stays within 456 bytes");
 
 // Defined by the public layer (connection.cpp): wraps a new core in the application's handle
 // and returns the engine's reference to it.

@@ -106,7 +106,7 @@ bool EventLoop::take_pending(Channel &ch) {
   count_output(ch);
   ConnectionCore &core = *ch.core;
   // collect-tcp bytes held for a flush stay in `pending`, unless the connection is closing.
-  const size_t ready = core.collect.ready(core.pending.size(), ch.closing);
+  const size_t ready = core.output_ready(ch.closing);
   if (ready == 0) {
     // Everything sent is written: a quiet connection keeps no output storage. The next send
     // allocates what this write needed (pending_hint); pump() frees `out`.
@@ -125,7 +125,7 @@ bool EventLoop::take_pending(Channel &ch) {
   if (ready == core.pending.size()) {
     // Swap, not copy: the writers get this channel's emptied buffer (and its capacity) back.
     ch.out.swap(core.pending);
-    core.collect.held = 0;
+    core.collect_released();
   } else {
     core.pending.take_front(ready, ch.out);
   }
@@ -208,7 +208,7 @@ void EventLoop::discard_pending(Channel &ch) {
   {
     std::lock_guard lock(ch.core->output_lock);
     dropped.swap(ch.core->pending);
-    ch.core->collect.held = 0;
+    ch.core->collect_released();
     bytes = settle_all_output(ch);
   }
   if (bytes == 0) return;
@@ -311,7 +311,7 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
     std::lock_guard lock(core.output_lock);
     core.fd.store(-1);  // under the lock: a setsockopt that took it finished first
     dropped.swap(core.pending);
-    core.collect.held = 0;
+    core.collect_released();
     if (core.udp) std::swap(dropped_packets, core.udp->queued);
     settle_all_output(ch);  // what was still queued is discarded
   }
