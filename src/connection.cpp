@@ -105,6 +105,7 @@ bool Connection::set_send_buffer_size(int size) { return set_option(*core_, fals
 
 void Connection::set_collect_tcp(bool flag) {
   std::lock_guard lock(core_->output_lock);
+  if (!flag && !core_->collect) return;  // off already: nothing to make
   core_->collect_settings().on = flag;
 }
 

@@ -176,6 +176,7 @@ bool ConnectionWriter::too_large(size_t size, const detail::FrameConfig &config)
     }
     need_sync = !held && !core.sync_queued;
     if (!held && !killed) core.sync_queued = true;
+    if (need_sync && !killed) core.marked_epoch.store(engine_->loop_of(core).write_epoch(), std::memory_order_relaxed);
   }
   if (held) return true;
   return hand_over(connection, need_sync, killed, frame, "send");

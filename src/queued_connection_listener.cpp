@@ -16,7 +16,7 @@ QueuedConnectionListener::~QueuedConnectionListener() { core_->queue.close_readi
 
 bool QueuedConnectionListener::new_connection_available() {
   if (core_->queue.empty()) {
-    core_->drain.look_for_more(*engine_);
+    core_->drain.look_for_more(*engine_, [this] { return core_->queue.empty(); });
     if (core_->queue.empty()) {
       core_->queue.readiness_idle([this] { return !core_->queue.empty(); });
       return false;

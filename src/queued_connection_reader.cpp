@@ -18,7 +18,7 @@ QueuedConnectionReader::~QueuedConnectionReader() { core_->queue.close_readiness
 
 bool QueuedConnectionReader::data_available() {
   if (!core_->has_data()) {
-    core_->drain.look_for_more(*engine_);
+    core_->drain.look_for_more(*engine_, [this] { return !core_->has_data(); });
     if (!core_->has_data()) {
       core_->queue.readiness_idle([this] { return core_->has_data(); });
       return false;

@@ -217,13 +217,14 @@ TEST(ConnectionWriter, PolledBurstOfSendsIsWrittenWithFewSystemCalls) {
 // sends are to members whose output already waits for the end of the drain, so they join it:
 // the call that ends the drain writes each member once, with every datagram it was sent.
 // (Written at once, the last datagram's first send would write every member's earlier
-// output, and its later sends would each need a write of their own.)
+// output, and its later sends would each need a write of their own: 5 writes here.) A late
+// writer's tick between two sends (a sender preempted for 0.5 ms) may add one write.
 TEST(ConnectionWriter, PolledDrainEndJoinsOutputThatAlreadyWaits) {
   if (qt::test_threads() != 0) GTEST_SKIP() << "the write rule's drain is polled mode's";
   qt::Server server;
-  qt::RawClient a(server.port), b(server.port);
-  const auto room = server.accept_n(2);
-  ASSERT_EQ(room.size(), 2u);
+  qt::RawClient a(server.port), b(server.port), c(server.port);
+  const auto room = server.accept_n(3);
+  ASSERT_EQ(room.size(), 3u);
   const std::string sent = qt::frame2("first") + qt::frame2("second") + qt::frame2("third");
   ASSERT_TRUE(a.send_all(sent));
   ASSERT_TRUE(qt::eventually([&] {
@@ -235,8 +236,8 @@ TEST(ConnectionWriter, PolledDrainEndJoinsOutputThatAlreadyWaits) {
   while (server.reader.data_available() && server.reader.get_data(dg)) {
     for (const auto &member : room) ASSERT_TRUE(server.writer.send(dg, member));
   }
-  EXPECT_EQ(server.manager->get_statistics().writes - before, room.size());
-  for (qt::RawClient *member : {&a, &b}) {
+  EXPECT_LE(server.manager->get_statistics().writes - before, room.size() + 1);
+  for (qt::RawClient *member : {&a, &b, &c}) {
     ASSERT_TRUE(member->wait_for_bytes(sent.size()));
     EXPECT_EQ(member->received(), sent);
   }

@@ -657,6 +657,34 @@ TEST(QueuedConnectionReader, PolledCallAFrameLaterTurnsTheLoop) {
   EXPECT_EQ(server.manager->get_statistics().loop_turns, before + 1);
 }
 
+// A drain that data_available()'s own poll began ends without turning the loop, as one that a
+// turn elsewhere began: the queue was not found empty after that turn. (An attempt preempted
+// for over 1 ms turns instead, so a few may.)
+TEST(QueuedConnectionReader, PolledDrainItsOwnPollBeganEndsWithoutTurning) {
+  if (qt::test_threads() > 0) GTEST_SKIP() << "workers turn their loops themselves";
+  qt::Server server;
+  qt::RawClient raw(server.port);
+  ASSERT_NE(server.accept_one(), nullptr);
+  const auto turns = [&] { return server.manager->get_statistics().loop_turns; };
+  bool skipped = false;
+  for (int attempt = 0; attempt < 5 && !skipped; ++attempt) {
+    const std::string sent = qt::frame2("a" + std::to_string(attempt)) + qt::frame2("b");
+    ASSERT_TRUE(raw.send_all(sent));
+    ASSERT_TRUE(qt::eventually([&] { return server.reader.data_available(); }));  // its own poll
+    std::string taken;
+    NetDatagram dg;
+    while (taken.size() < sent.size() && qt::eventually([&] { return server.reader.data_available(); })) {
+      ASSERT_TRUE(server.reader.get_data(dg));
+      taken += qt::frame2(dg.get_message());
+    }
+    ASSERT_EQ(taken, sent);
+    const uint64_t before = turns();
+    EXPECT_FALSE(server.reader.data_available());
+    skipped = turns() == before;
+  }
+  EXPECT_TRUE(skipped);
+}
+
 // The manual's loop checks the listener, the resets and the reader once per iteration: the
 // loop turns once per iteration, at the first check that finds its queue empty again; the
 // reader's check right after that turn reads the same sockets, and skips. A check delayed past
@@ -677,8 +705,10 @@ TEST(QueuedConnectionReader, PolledManualLoopTurnsOncePerIteration) {
     EXPECT_FALSE(server.reader.data_available());
   }
   const uint64_t taken = turns() - before;
-  EXPECT_GE(taken, kIterations);  // the listener's check turns in every iteration
-  EXPECT_LT(taken, kIterations + kIterations / 4);
+  // The listener's check turns in every iteration but perhaps the first (accept_one's turn
+  // may still be fresh then).
+  EXPECT_GE(taken, kIterations - 1);
+  EXPECT_LT(taken, kIterations + kIterations / 2);
   // What arrives between iterations is still found by the next one.
   ASSERT_TRUE(raw.send_all(qt::frame2("next iteration")));
   NetDatagram dg;

@@ -41,7 +41,7 @@
 ///
 /// Errors: false with the reason in last_error(). In polled mode a send() whose own write fails
 /// returns false (errc::connection_closed) and the reset is reported once; a send that is held
-/// (mid-drain, or in a burst) and a threaded send() cannot see a later write failure, which is
+/// (mid-drain, joining output that waits, or in a burst) and a threaded send() cannot see a later write failure, which is
 /// reported as a reset only (a refused UDP packet is counted, see ConnectionStatistics).
 ///
 /// num_threads has the same meaning as for ConnectionReader (see connection_reader.h).

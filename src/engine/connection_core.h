@@ -141,6 +141,10 @@ struct ConnectionCore {
   SpinLock output_lock;
   bool sync_queued = false;     // the loop was asked to look at it and has not taken `pending` yet
   bool kill_requested = false;  // slow consumer: close at once, discarding output
+  // Polled streams: the loop's write count (EventLoop::write_epoch) when send() last set
+  // `sync_queued`; while it is current, the output waits for the loop's next write, which a
+  // send made while nothing waits to be read joins (EventLoop::write_rule).
+  std::atomic<uint32_t> marked_epoch{0};
   const uint32_t loop_index;    // the loop that owns it, for life
   // What `pending` first reserves once the loop has freed it: what the last write held, so
   // a burst of sends grows it once (EventLoop::take_pending).

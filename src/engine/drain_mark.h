@@ -42,11 +42,22 @@ class DrainMark {
 
   // The caller found the queue empty: polled, turns the loop unless the rule above skips the
   // turn; either way what send() queued goes out (threaded mode: the workers are woken to
-  // write it).
-  void look_for_more(Engine &engine);
+  // write it). `still_empty()` says whether the queue is empty after the turn: only then was
+  // it found empty after that turn (a turn that filled it begins a drain).
+  template <class StillEmpty>
+  void look_for_more(Engine &engine, StillEmpty &&still_empty) {
+    if (skips_turn(engine)) return;
+    const uint64_t after = turn(engine);
+    if (still_empty()) seen_turn_.store(after, std::memory_order_relaxed);
+  }
 
  private:
   static constexpr uint32_t kFoundPerLook = 16;
+
+  // Threaded, or the rule skips the turn: writes what send() queued and returns true.
+  bool skips_turn(Engine &engine);
+  // Turns the loop once; returns its turn count after.
+  static uint64_t turn(Engine &engine);
 
   std::atomic<uint32_t> found_{0};  // items found since a call last found the queue empty
   std::atomic<int64_t> last_look_ns_{0};

@@ -81,11 +81,14 @@ void EventLoop::write_rule(ConnectionCore &core, bool need_sync) {
   const bool waiting = waiting_datagrams > 0;
   const bool eager = queued >= kEagerFlushBytes;
   const int64_t now = waiting ? 0 : steady_now_ns();
-  if (!waiting && !eager && (!need_sync || held_.in_burst(now))) {
-    // A send to a connection whose output already waits (for the end of a drain, or a
-    // burst's), or a later send of a burst (held_output.h): marked now, written by the
-    // application's next call, or by the late writer. Marked before the hold, so the late
-    // writer sees it.
+  // A stream marked since the loop last wrote: its output waits for the end of a drain (or is a
+  // burst's). One marked before (a full socket, a send in flight) is not waiting for a write.
+  const bool joins = !need_sync && core.kind == ChannelKind::stream &&
+                     core.marked_epoch.load(std::memory_order_relaxed) == write_epoch();
+  if (!waiting && !eager && (joins || held_.in_burst(now))) {
+    // A send that joins output waiting for the loop's next write, or a later send of a burst
+    // (held_output.h): marked now, written by the application's next call, or by the late
+    // writer. Marked before the hold, so the late writer sees it.
     if (need_sync) enqueue(core.ref());
     if (held_.hold()) return;
     // No late writer: written below, through the request just queued (or by the thread

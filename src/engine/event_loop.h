@@ -13,7 +13,8 @@
 // to the connection and marks it for writing; the loop writes every marked connection with one
 // system call (or one SQE) each
 //  - polled mode: when the reader queues hold nothing (so a send with nothing waiting to be
-//    read goes out before it returns, unless it continues a burst: held_output.h), at every
+//    read goes out before it returns, unless it joins output that waits for the loop's next
+//    write or continues a burst: held_output.h), at every
 //    turn (before waiting, and after), on flush() and on close; a long drain also writes a
 //    connection once it holds kEagerFlushBytes.
 //  - threaded mode: at the end of every worker turn; a send wakes a sleeping worker when the
@@ -96,6 +97,9 @@ class EventLoop final : public BackendEvents {
     }
     write_rule(c, need_sync);
   }
+  // Polled mode: how many times the loop has begun writing every marked connection (wrapping).
+  // Any thread.
+  uint32_t write_epoch() const { return static_cast<uint32_t>(held_.epoch()); }
   // Writes the connection's output now (polled) or makes the worker write it at once.
   void flush(const ConnectionRef &c);
   // Threaded mode: the application is going idle; a worker with requests waiting handles them.

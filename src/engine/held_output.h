@@ -85,6 +85,8 @@ class HeldOutput {
     }
     return true;
   }
+  // How many times the loop has begun writing every marked connection (written()). Any thread.
+  uint64_t epoch() const { return writes_.load(std::memory_order_relaxed); }
   // Whether the late writer is writing now (it holds the loop's turn briefly, or is about to).
   bool writing() const { return writing_.load(std::memory_order_acquire); }
   // Ends the late writer (it finishes a write in progress). Holds are refused from then on.
