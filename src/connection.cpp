@@ -19,7 +19,7 @@ Connection::Connection(std::unique_ptr<detail::ConnectionCore> core)
 
 detail::ConnectionRef detail::wrap_in_handle(std::unique_ptr<ConnectionCore> core) {
   ConnectionCore &c = *core;
-  const std::shared_ptr<Connection> handle(ConnectionAccess::make(std::move(core)));
+  const auto handle = std::allocate_shared<Connection>(HandleAllocator<Connection>{}, std::move(core));
   c.handle = handle.get();
   return ConnectionRef(handle, &c);
 }

@@ -16,7 +16,30 @@ namespace queuednet::detail {
 
 struct ConnectionAccess {
   static ConnectionCore &core(const Connection &c) { return c.core(); }
-  static Connection *make(std::unique_ptr<ConnectionCore> core) { return new Connection(std::move(core)); }
+  static void construct(Connection *at, std::unique_ptr<ConnectionCore> core) {
+    ::new (static_cast<void *>(at)) Connection(std::move(core));
+  }
+};
+
+// Makes the application's handle with std::allocate_shared, so the handle and its control
+// block are one allocation; it constructs through ConnectionAccess (the constructor is private).
+template <class T>
+struct HandleAllocator {
+  using value_type = T;
+  HandleAllocator() = default;
+  template <class U>
+  HandleAllocator(const HandleAllocator<U> &) {}  // NOLINT(google-explicit-constructor): rebinding
+  T *allocate(size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T *p, size_t n) { std::allocator<T>().deallocate(p, n); }
+  void construct(Connection *at, std::unique_ptr<ConnectionCore> core) { ConnectionAccess::construct(at, std::move(core)); }
+  template <class U>
+  void destroy(U *p) {
+    p->~U();
+  }
+  template <class U>
+  bool operator==(const HandleAllocator<U> &) const {
+    return true;
+  }
 };
 
 // The engine's reference to `c`'s core (null for null).

@@ -22,10 +22,10 @@ struct ConnectionCore;
 
 struct Channel {
   uint64_t id = 0;  // 0: no channel yet (the owning loop makes it when it first looks)
-  // The record's own reference, which keeps it alive while its loop owns the channel: taken
-  // when the channel is made, given up when ChannelTable erases it.
+  // The record this channel is part of, by the record's own reference, which keeps it alive
+  // while its loop owns the channel: taken when the channel is made, given up when
+  // ChannelTable erases it.
   std::shared_ptr<ConnectionCore> conn;
-  ConnectionCore *core = nullptr;  // the record this channel is part of
   int fd = -1;
   ChannelKind kind = ChannelKind::stream;
 
@@ -46,6 +46,7 @@ struct Channel {
   bool lingering : 1 = false;  // closing, all written and FIN sent: input discarded until acked
   bool dead : 1 = false;       // fd closed; kept only until the pending send completes
   bool timed : 1 = false;      // on the loop's timer list
+  uint8_t rechecks = 0;        // lingering: checks for the peer's acknowledgement so far
 
   // Input.
   TcpFrameDecoder decoder;
@@ -62,7 +63,6 @@ struct Channel {
 
   // Closing and timers.
   Clock::time_point close_deadline{};  // closing: give up and close at once
-  Clock::duration recheck{};           // lingering: next wait for the peer's acknowledgement
   Clock::time_point deadline{};        // closing: next check; half-closed: idle close; backing off: retry
 };
 

@@ -38,7 +38,6 @@ class ChannelTable {
     slots_[slot] = conn.get();
     Channel &ch = conn->channel;
     ch.id = (uint64_t{generation_} << 32) | slot;
-    ch.core = conn.get();
     ch.conn = std::move(conn);
     ++live_;
     return ch;

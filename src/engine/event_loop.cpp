@@ -40,8 +40,8 @@ EventLoop::~EventLoop() {
   channels_.for_each([](Channel &ch) {
     if (!ch.dead && ch.fd >= 0) {
       {
-        std::lock_guard lock(ch.core->output_lock);
-        ch.core->fd.store(-1);
+        std::lock_guard lock(ch.conn->output_lock);
+        ch.conn->fd.store(-1);
       }
       ::close(ch.fd);
     }
@@ -283,8 +283,8 @@ void EventLoop::update_reading(Channel &ch) {
   if (ch.dead || ch.closing) return;  // a closing stream reads to discard (begin_close)
   bool want = false;
   if (!ch.closing && !ch.input_closed) {
-    std::lock_guard lock(ch.core->member_lock);
-    want = ch.kind == ChannelKind::listener ? ch.core->listener != nullptr : ch.core->reader != nullptr;
+    std::lock_guard lock(ch.conn->member_lock);
+    want = ch.kind == ChannelKind::listener ? ch.conn->listener != nullptr : ch.conn->reader != nullptr;
   }
   if (want && !ch.parked.empty() && !ch.paused && !ch.output_paused) {
     const uint64_t id = ch.id;
@@ -327,8 +327,8 @@ void EventLoop::run_timers() {
     if (ch->lingering) {
       check_lingering(*ch);
     } else if (ch->closing) {
-      log(LogLevel::warning, "close timeout: discarding " + std::to_string(ch->core->queued_bytes()) +
-                                 " unsent byte(s) to " + ch->core->address.to_string());
+      log(LogLevel::warning, "close timeout: discarding " + std::to_string(ch->conn->queued_bytes()) +
+                                 " unsent byte(s) to " + ch->conn->address.to_string());
       destroy(*ch, false, "");
     } else if (ch->backing_off) {
       ch->backing_off = false;
@@ -338,8 +338,8 @@ void EventLoop::run_timers() {
       // Held at its high-water mark: a peer that takes nothing for the close timeout is a
       // slow consumer.
       if (now - ch->output_progress >= engine_.close_timeout()) {
-        log(LogLevel::warning, "closing " + ch->core->address.to_string() + " as a slow consumer: " +
-                                   std::to_string(ch->core->queued_bytes()) + " byte(s) unread, none taken for " +
+        log(LogLevel::warning, "closing " + ch->conn->address.to_string() + " as a slow consumer: " +
+                                   std::to_string(ch->conn->queued_bytes()) + " byte(s) unread, none taken for " +
                                    std::to_string(engine_.close_timeout().count()) + " ms");
         destroy(*ch, true, "slow consumer: it took none of its output for the close timeout");
       } else {
@@ -349,10 +349,10 @@ void EventLoop::run_timers() {
       // Half-closed: close once idle (nothing to write, every datagram taken).
       bool idle;
       {
-        std::lock_guard lock(ch->core->output_lock);
-        idle = !ch->core->output_queued();
+        std::lock_guard lock(ch->conn->output_lock);
+        idle = !ch->conn->output_queued();
       }
-      idle = idle && ch->out_off == ch->out.size() && !ch->send_pending && ch->core->input.outstanding() == 0;
+      idle = idle && ch->out_off == ch->out.size() && !ch->send_pending && ch->conn->input.outstanding() == 0;
       if (idle) {
         destroy(*ch, false, "");
       } else {
@@ -376,12 +376,12 @@ void EventLoop::on_accept_refused(uint64_t id, int error) {
   set_reading(*ch, false);
   std::shared_ptr<ListenerCore> listener;
   {
-    std::lock_guard lock(ch->core->member_lock);
-    listener = ch->core->listener;
+    std::lock_guard lock(ch->conn->member_lock);
+    listener = ch->conn->listener;
   }
   count(counters_.accept_refusals);
   if (listener && listener->accept_refusals.fetch_add(1) == 0) {
-    log(LogLevel::warning, "listener on " + ch->core->address.to_string() + " cannot accept: " +
+    log(LogLevel::warning, "listener on " + ch->conn->address.to_string() + " cannot accept: " +
                                std::strerror(error) + "; backing off, pending connections stay queued (counted)");
   }
   if (!ch->backing_off) ++backing_off_;

@@ -52,7 +52,7 @@ class EventLoop::Delivery {
 
   void push() {
     if (n_ == 0) return;
-    ConnectionCore &core = *ch_.core;
+    ConnectionCore &core = *ch_.conn;
     // Counted before a consumer can take them, so `outstanding` never goes below zero.
     core.input.delivered.store(ch_.delivered, std::memory_order_release);
     ReaderCore &reader = *reader_;
@@ -133,7 +133,7 @@ bool EventLoop::on_data(uint64_t id, const unsigned char *data, size_t size, con
 
 bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t size, bool ignore_budget,
                                bool from_parked) {
-  ConnectionCore &core = *ch.core;
+  ConnectionCore &core = *ch.conn;
   size_t used = 0;
   bool has_reader = false, full = false;
   TcpFrameDecoder::Result result;
@@ -183,7 +183,7 @@ bool EventLoop::receive_stream(Channel &ch, const unsigned char *data, size_t si
 
 bool EventLoop::receive_packet(Channel &ch, const unsigned char *data, size_t size, const sockaddr *from,
                                socklen_t len) {
-  ConnectionCore &core = *ch.core;
+  ConnectionCore &core = *ch.conn;
   bool full;
   {
     std::lock_guard lock(core.member_lock);
@@ -224,7 +224,7 @@ void EventLoop::park(Channel &ch, const unsigned char *data, size_t size) {
 void EventLoop::pause(Channel &ch) {
   ch.paused = true;
   set_reading(ch, false);
-  ch.core->input.paused.store(true, std::memory_order_seq_cst);
+  ch.conn->input.paused.store(true, std::memory_order_seq_cst);
   // A consumer may have caught up before it could see the flag; apply() looks again.
   enqueue(ch.conn);
 }
@@ -232,10 +232,10 @@ void EventLoop::pause(Channel &ch) {
 bool EventLoop::below_low_water(Channel &ch) {
   std::shared_ptr<ReaderCore> reader;
   {
-    std::lock_guard lock(ch.core->member_lock);
-    reader = ch.core->reader;
+    std::lock_guard lock(ch.conn->member_lock);
+    reader = ch.conn->reader;
   }
-  return !reader || reader->below_low_water(ch.core->input.outstanding());
+  return !reader || reader->below_low_water(ch.conn->input.outstanding());
 }
 
 void EventLoop::resume(Channel &ch) {
@@ -255,7 +255,7 @@ void EventLoop::half_close(Channel &ch) {
   ch.input_closed = true;
   set_reading(ch, false);
   if (ch.decoder.buffered() > 0) {
-    log(LogLevel::info, "peer " + ch.core->address.to_string() + " closed mid-frame: " +
+    log(LogLevel::info, "peer " + ch.conn->address.to_string() + " closed mid-frame: " +
                             std::to_string(ch.decoder.buffered()) + " byte(s) of an incomplete datagram discarded");
     ch.decoder.reset();
   }
@@ -268,7 +268,7 @@ void EventLoop::on_read_closed(uint64_t id, int error) {
   if (ch == nullptr) return;
   ++activity_;
   if (ch->kind == ChannelKind::listener) {
-    log(LogLevel::error, "listener on " + ch->core->address.to_string() + " stopped accepting: " + std::strerror(error));
+    log(LogLevel::error, "listener on " + ch->conn->address.to_string() + " stopped accepting: " + std::strerror(error));
     set_reading(*ch, false);
     return;
   }
@@ -303,8 +303,8 @@ void EventLoop::on_read_closed(uint64_t id, int error) {
 void EventLoop::report_reset(Channel &ch, const std::string &why) {
   std::shared_ptr<ReaderCore> reader;
   {
-    std::lock_guard lock(ch.core->member_lock);
-    if (ch.core->reader && ch.core->reader->delaying()) reader = ch.core->reader;
+    std::lock_guard lock(ch.conn->member_lock);
+    if (ch.conn->reader && ch.conn->reader->delaying()) reader = ch.conn->reader;
   }
   if (reader) {  // after the connection's delayed datagrams
     DelayLine::Item item{release_time(ch, *reader), 0, nullptr, {}, why};
@@ -364,7 +364,7 @@ bool EventLoop::on_accept(uint64_t id, int fd) {
     return false;
   }
   ++activity_;
-  ConnectionCore &rendezvous = *ch->core;
+  ConnectionCore &rendezvous = *ch->conn;
   const SocketAddress peer = peer_address(fd);
   std::unique_lock lock(rendezvous.member_lock);
   std::shared_ptr<ListenerCore> listener = rendezvous.listener;

@@ -50,8 +50,8 @@ bool EventLoop::write(Channel &ch) {
 // no progress for the close timeout is closed as a slow consumer (run_timers).
 void EventLoop::check_output_pressure(Channel &ch) {
   if (ch.closing) return;
-  const size_t queued = ch.core->queued_bytes();
-  const size_t mark = ch.core->output_high_water.load(std::memory_order_relaxed);
+  const size_t queued = ch.conn->queued_bytes();
+  const size_t mark = ch.conn->output_high_water.load(std::memory_order_relaxed);
   if (!ch.output_paused && output_pressure_begins(queued, mark)) {
     ch.output_paused = true;
     ch.output_progress = Clock::now();
@@ -64,8 +64,8 @@ void EventLoop::check_output_pressure(Channel &ch) {
 }
 
 void EventLoop::count_output(Channel &ch) {
-  const uint64_t datagrams = ch.core->datagrams_out.load(std::memory_order_relaxed);
-  const uint64_t bytes = ch.core->bytes_out.load(std::memory_order_relaxed);
+  const uint64_t datagrams = ch.conn->datagrams_out.load(std::memory_order_relaxed);
+  const uint64_t bytes = ch.conn->bytes_out.load(std::memory_order_relaxed);
   count(counters_.datagrams_out, datagrams - ch.datagrams_out_counted);
   count(counters_.bytes_out, bytes - ch.bytes_out_counted);
   ch.datagrams_out_counted = datagrams;
@@ -89,22 +89,22 @@ void EventLoop::count_blocked_output() {
 }
 
 void EventLoop::settle_output(Channel &ch, uint64_t bytes) {
-  count(ch.core->bytes_settled, bytes);
+  count(ch.conn->bytes_settled, bytes);
   count(counters_.bytes_settled, bytes);
 }
 
 size_t EventLoop::settle_all_output(Channel &ch) {
   count_output(ch);
-  const size_t left = static_cast<size_t>(ch.bytes_out_counted - ch.core->bytes_settled.load(std::memory_order_relaxed));
+  const size_t left = static_cast<size_t>(ch.bytes_out_counted - ch.conn->bytes_settled.load(std::memory_order_relaxed));
   settle_output(ch, left);
   return left;
 }
 
 bool EventLoop::take_pending(Channel &ch) {
-  std::lock_guard lock(ch.core->output_lock);
-  ch.core->sync_queued = false;
+  std::lock_guard lock(ch.conn->output_lock);
+  ch.conn->sync_queued = false;
   count_output(ch);
-  ConnectionCore &core = *ch.core;
+  ConnectionCore &core = *ch.conn;
   // collect-tcp bytes held for a flush stay in `pending`, unless the connection is closing.
   const size_t ready = core.output_ready(ch.closing);
   if (ready == 0) {
@@ -206,13 +206,13 @@ void EventLoop::discard_pending(Channel &ch) {
   size_t bytes;
   ByteBuffer dropped;  // its storage goes after the lock
   {
-    std::lock_guard lock(ch.core->output_lock);
-    dropped.swap(ch.core->pending);
-    ch.core->collect_released();
+    std::lock_guard lock(ch.conn->output_lock);
+    dropped.swap(ch.conn->pending);
+    ch.conn->collect_released();
     bytes = settle_all_output(ch);
   }
   if (bytes == 0) return;
-  log(LogLevel::warning, "discarding " + std::to_string(bytes) + " byte(s) sent to " + ch.core->address.to_string() +
+  log(LogLevel::warning, "discarding " + std::to_string(bytes) + " byte(s) sent to " + ch.conn->address.to_string() +
                              " after its connection was closed");
 }
 
@@ -240,13 +240,13 @@ void EventLoop::detach(Channel &ch) {
   std::shared_ptr<ReaderCore> reader;
   std::shared_ptr<ListenerCore> listener;
   {
-    std::lock_guard lock(ch.core->member_lock);
-    reader = std::move(ch.core->reader);
-    listener = std::move(ch.core->listener);
+    std::lock_guard lock(ch.conn->member_lock);
+    reader = std::move(ch.conn->reader);
+    listener = std::move(ch.conn->listener);
   }
   if (reader) reader->members.remove(ch.conn.get());
   if (listener) listener->members.remove(ch.conn.get());
-  ch.core->attached.store(false);
+  ch.conn->attached.store(false);
 }
 
 // close() on a socket whose peer sent bytes nobody read makes the kernel reset the connection
@@ -275,11 +275,13 @@ void EventLoop::finish_close(Channel &ch) {
     return;
   }
   ch.lingering = true;
-  ch.recheck = std::chrono::milliseconds(1);
+  ch.rechecks = 0;
   check_lingering(ch);
 }
 
 void EventLoop::check_lingering(Channel &ch) {
+  // The waits for the acknowledgement double from 1 ms up to 200 ms.
+  constexpr int kMostDoublings = 8;
   constexpr auto kMostRecheck = std::chrono::milliseconds(200);
   if (unacknowledged_bytes(ch.fd) == 0) {
     discard_input(ch.fd);  // what arrived since the last read would make close() reset
@@ -288,13 +290,14 @@ void EventLoop::check_lingering(Channel &ch) {
   }
   const auto now = Clock::now();
   if (now >= ch.close_deadline) {
-    log(LogLevel::info, "close timeout: " + ch.core->address.to_string() + " did not acknowledge " +
+    log(LogLevel::info, "close timeout: " + ch.conn->address.to_string() + " did not acknowledge " +
                             std::to_string(unacknowledged_bytes(ch.fd)) + " byte(s); closed anyway");
     destroy(ch, false, "");
     return;
   }
-  add_timer(ch, std::min(now + ch.recheck, ch.close_deadline));
-  ch.recheck = std::min(ch.recheck * 2, std::chrono::duration_cast<Clock::duration>(kMostRecheck));
+  const Clock::duration wait = std::min<Clock::duration>(std::chrono::milliseconds(int64_t{1} << ch.rechecks), kMostRecheck);
+  add_timer(ch, std::min(now + wait, ch.close_deadline));
+  if (ch.rechecks < kMostDoublings) ++ch.rechecks;
 }
 
 void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
@@ -304,7 +307,7 @@ void EventLoop::destroy(Channel &ch, bool reset, const std::string &why) {
     --backing_off_;
   }
   backend_->remove(ch.id, ch.fd);
-  ConnectionCore &core = *ch.core;
+  ConnectionCore &core = *ch.conn;
   ByteBuffer dropped;  // the discarded output's storage goes after the lock
   PacketQueue dropped_packets;
   {

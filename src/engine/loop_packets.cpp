@@ -14,10 +14,10 @@
 namespace queuednet::detail {
 
 bool EventLoop::send_packets(Channel &ch) {
-  DatagramOutput &out = *ch.core->udp;
+  DatagramOutput &out = *ch.conn->udp;
   {
-    std::lock_guard lock(ch.core->output_lock);
-    ch.core->sync_queued = false;
+    std::lock_guard lock(ch.conn->output_lock);
+    ch.conn->sync_queued = false;
     count_output(ch);
     PacketQueue &queued = out.queued;
     if (out.sending.empty()) {
@@ -58,9 +58,9 @@ bool EventLoop::send_packets(Channel &ch) {
       out.failed_errno.store(err, std::memory_order_relaxed);
       out.failed_number.store(packets[out.sending_off].number, std::memory_order_release);
       count(counters_.udp_send_failures);
-      count(ch.core->datagrams_dropped);
+      count(ch.conn->datagrams_dropped);
       if (out.send_failures++ == 0) {
-        log(LogLevel::warning, "UDP send from " + ch.core->address.to_string() + " failed: " + std::strerror(err) +
+        log(LogLevel::warning, "UDP send from " + ch.conn->address.to_string() + " failed: " + std::strerror(err) +
                                    " (further failures on this socket are counted, not logged)");
       }
     }
