@@ -19,9 +19,9 @@ Connection::Connection(std::unique_ptr<detail::ConnectionCore> core)
 
 detail::ConnectionRef detail::wrap_in_handle(std::unique_ptr<ConnectionCore> core) {
   ConnectionCore &c = *core;
-  const auto handle = std::allocate_shared<Connection>(HandleAllocator<Connection>{}, std::move(core));
+  auto handle = std::allocate_shared<Connection>(HandleAllocator<Connection>{}, std::move(core));
   c.handle = handle.get();
-  return ConnectionRef(handle, &c);
+  return ConnectionRef(std::move(handle), &c);
 }
 
 detail::ConnectionRef detail::ConnectionCore::ref() const {

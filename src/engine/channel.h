@@ -46,7 +46,7 @@ struct Channel {
   bool lingering : 1 = false;  // closing, all written and FIN sent: input discarded until acked
   bool dead : 1 = false;       // fd closed; kept only until the pending send completes
   bool timed : 1 = false;      // on the loop's timer list
-  uint8_t rechecks = 0;        // lingering: checks for the peer's acknowledgement so far
+  uint8_t rechecks = 0;        // lingering: doublings of the wait for the peer's acknowledgement (capped)
 
   // Input.
   TcpFrameDecoder decoder;

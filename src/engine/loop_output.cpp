@@ -283,6 +283,7 @@ void EventLoop::check_lingering(Channel &ch) {
   // The waits for the acknowledgement double from 1 ms up to 200 ms.
   constexpr int kMostDoublings = 8;
   constexpr auto kMostRecheck = std::chrono::milliseconds(200);
+  static_assert(std::chrono::milliseconds(1 << kMostDoublings) >= kMostRecheck, "the doublings reach the cap");
   if (unacknowledged_bytes(ch.fd) == 0) {
     discard_input(ch.fd);  // what arrived since the last read would make close() reset
     destroy(ch, false, "");
