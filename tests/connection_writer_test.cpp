@@ -243,6 +243,33 @@ TEST(ConnectionWriter, PolledDrainEndJoinsOutputThatAlreadyWaits) {
   }
 }
 
+// A connection whose waiting output is large does not join it: the drain's last answer is
+// written before send() returns, with everything the drain held for it.
+TEST(ConnectionWriter, PolledDrainEndWritesLargeOutputAtOnce) {
+  if (qt::test_threads() != 0) GTEST_SKIP() << "the write rule's drain is polled mode's";
+  qt::Server server;
+  qt::RawClient raw(server.port);
+  auto conn = server.accept_one();
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(conn->set_send_buffer_size(4 << 20));  // the kernel takes the whole answer at once
+  const std::string body(40000, 'x');  // two answers hold 80,000 bytes: over the join limit
+  const std::string sent = qt::frame2(body) + qt::frame2(body);
+  ASSERT_TRUE(raw.send_all(sent));
+  ASSERT_TRUE(qt::eventually([&] {
+    server.reader.poll();
+    return server.reader.get_current_queue_size() == 2;
+  }));
+  NetDatagram dg;
+  ASSERT_TRUE(server.reader.get_data(dg));
+  ASSERT_TRUE(server.writer.send(dg, conn));
+  EXPECT_GT(conn->get_pending_output(), 0u);  // mid-drain: held
+  ASSERT_TRUE(server.reader.get_data(dg));
+  ASSERT_TRUE(server.writer.send(dg, conn));
+  EXPECT_EQ(conn->get_pending_output(), 0u);  // the drain's end: written by this send
+  ASSERT_TRUE(raw.wait_for_bytes(sent.size()));
+  EXPECT_EQ(raw.received(), sent);
+}
+
 TEST(ConnectionWriter, AnswersWithinADrainArriveCompleteAndInOrder) {
   qt::Server server;
   qt::RawClient raw(server.port);

@@ -12,9 +12,9 @@
 ///   leave together.
 ///   - Polled mode: a send() made while no datagram waits in a reader queue (nothing is waiting
 ///     to be read) is written before it returns, with two exceptions. A send to a connection
-///     whose output already waits (answers held for the end of a drain, or a burst's) joins
-///     it: answering a drain's last datagram to connections answered earlier in the drain
-///     writes each once, later. And a burst: a send that follows, within 50 µs, a send the
+///     whose output already waits (answers held for the end of a drain, or a burst's), under
+///     64 KiB in all, joins it: answering a drain's last datagram to connections answered
+///     earlier in the drain writes each once, later. And a burst: a send that follows, within 50 µs, a send the
 ///     same thread had written at once, with no call in between that writes, is held (a burst
 ///     costs two writes per connection: its first send, then the rest together). Held output waits at
 ///     the latest until data_available(), new_connection_available() or

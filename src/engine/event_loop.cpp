@@ -83,7 +83,7 @@ void EventLoop::write_rule(ConnectionCore &core, bool need_sync) {
   const int64_t now = waiting ? 0 : steady_now_ns();
   // A stream marked since the loop last wrote: its output waits for the end of a drain (or is a
   // burst's). One marked before (a full socket, a send in flight) is not waiting for a write.
-  const bool joins = !need_sync && core.kind == ChannelKind::stream &&
+  const bool joins = !need_sync && core.kind == ChannelKind::stream && queued < kJoinBytes &&
                      core.marked_epoch.load(std::memory_order_relaxed) == write_epoch();
   if (!waiting && !eager && (joins || held_.in_burst(now))) {
     // A send that joins output waiting for the loop's next write, or a later send of a burst
