@@ -80,11 +80,13 @@ void EventLoop::write_rule(ConnectionCore &core, bool need_sync) {
   if (write_waits_for_drain(need_sync, waiting_datagrams, queued, held)) return;
   const bool waiting = waiting_datagrams > 0;
   const bool eager = queued >= kEagerFlushBytes;
-  const int64_t now = waiting ? 0 : steady_now_ns();
   // A stream marked since the loop last wrote: its output waits for the end of a drain (or is a
   // burst's). One marked before (a full socket, a send in flight) is not waiting for a write.
   const bool joins = !need_sync && core.kind == ChannelKind::stream && queued < kJoinBytes &&
                      core.marked_epoch.load(std::memory_order_relaxed) == write_epoch();
+  // The burst rule's clock; a send held because it joins needs none (if its hold fails, no
+  // burst starts).
+  const int64_t now = waiting || (joins && !eager) ? 0 : steady_now_ns();
   if (!waiting && !eager && (joins || held_.in_burst(now))) {
     // A send that joins output waiting for the loop's next write, or a later send of a burst
     // (held_output.h): marked now, written by the application's next call, or by the late

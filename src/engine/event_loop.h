@@ -3,7 +3,7 @@
 //
 // Polled mode: the loop has no thread of its own; whoever polls turns it (one thread at a
 // time; the others return at once or wait for the turn to end), and the late writer
-// (held_output.h) turns it briefly to write a burst the application left held. Threaded
+// (held_output.h) turns it briefly to write what the application left held. Threaded
 // mode: run() is a worker's body.
 // Other threads never touch a channel: they record what they want in the ConnectionCore and
 // call sync(), which the loop applies on its thread (at once, in polled mode, when nobody is
